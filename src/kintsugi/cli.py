@@ -1,0 +1,210 @@
+"""Command line: parse, call batch/engine, print, choose the exit code. Nothing else.
+
+Subcommands live in COMMANDS; a new one (``detect``, ``serve``) is one ``add_command`` call.
+
+Exit codes: 0 all good; 1 some file failed (or nothing to do); 2 usage or setup error
+(unknown method, unwritable output folder, no input); 130 interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kintsugi import __version__, batch, io, methods
+from kintsugi.errors import KintsugiError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# DeepCreamPy's folder conventions, used when `kintsugi inpaint` gets no paths.
+DEFAULT_INPUT = Path("decensor_input")
+DEFAULT_ORIGINALS = Path("decensor_input_original")
+DEFAULT_OUTPUT = Path("decensor_output")
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]  # adds the subcommand's arguments
+    run: Callable[[argparse.Namespace], int]  # returns the exit code
+
+
+def add_command(
+    name: str,
+    *,
+    help: str,
+    configure: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+) -> None:
+    """Register a subcommand (the hook for `kintsugi detect`, `kintsugi serve`, ...)."""
+    COMMANDS[name] = Command(help=help, configure=configure, run=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kintsugi",
+        description="Repair green-painted regions and mosaics in anime, manga and illustration images.",
+    )
+    parser.add_argument("--version", action="version", version=f"kintsugi {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        command.configure(sub.add_parser(name, help=command.help, description=command.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command].run(args)
+    except KeyboardInterrupt:
+        print("kintsugi: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# ---------------------------------------------------------------------------------------------
+# kintsugi inpaint
+
+
+def configure_inpaint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="IN",
+        help=f"images and/or folders (default: {DEFAULT_INPUT}/, DeepCreamPy style)",
+    )
+    parser.add_argument("-o", "--output", metavar="OUT", help=f"output folder (default: {DEFAULT_OUTPUT}/)")
+    parser.add_argument(
+        "--originals",
+        metavar="DIR",
+        help="mosaic mode: the un-painted originals, same base name, any extension",
+    )
+    parser.add_argument("--masks", metavar="DIR", help="mask files (white = hole) with the same base name")
+    parser.add_argument("--method", metavar="NAME", help="filling method (see `kintsugi methods`)")
+    parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
+    parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    parser.add_argument(
+        "--max-pixels",
+        type=_non_negative_int,
+        metavar="N",
+        help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
+    )
+    parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
+
+
+def run_inpaint(args: argparse.Namespace) -> int:
+    try:
+        inputs, options = _inpaint_options(args)
+        jobs = batch.plan(inputs, options=options)
+        if not jobs:
+            _error(f"no images (PNG, JPEG, WebP, BMP, TIFF) found in {', '.join(map(str, inputs))}")
+            return EXIT_FAILED
+        mode = "mosaic restoration" if options.kind == "mosaic" else "inpainting"
+        print(f"kintsugi: {mode} of {len(jobs)} image(s) into {options.output_dir}/", file=sys.stderr)
+        summary = batch.run(jobs, options=options, on_outcome=_print_outcome)
+    except KintsugiError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    failed = summary.by_status("failed")
+    if failed and len(summary.outcomes) > 1:
+        print("failed:", file=sys.stderr)
+        for outcome in failed:
+            print(f"  {outcome.message}", file=sys.stderr)
+    print(f"kintsugi: {summary.describe()}")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Options]:
+    inputs = [Path(p) for p in args.inputs]
+    originals = Path(args.originals) if args.originals else None
+    if not inputs:
+        if not DEFAULT_INPUT.is_dir():
+            raise KintsugiError(
+                f"no input given and no {DEFAULT_INPUT}/ folder in {Path.cwd()}; "
+                "give files or folders, e.g. `kintsugi inpaint painted/ -o out/`"
+            )
+        inputs = [DEFAULT_INPUT]
+        if originals is None and _has_files(DEFAULT_ORIGINALS):
+            originals = DEFAULT_ORIGINALS
+    for folder, flag in ((originals, "--originals"), (args.masks, "--masks")):
+        if folder is not None and not Path(folder).is_dir():
+            raise KintsugiError(f"{flag} {folder}: no such folder")
+    options = batch.Options(
+        output_dir=Path(args.output) if args.output else DEFAULT_OUTPUT,
+        originals_dir=originals,
+        masks_dir=Path(args.masks) if args.masks else None,
+        method=args.method,
+        recursive=args.recursive,
+        overwrite=args.overwrite,
+        max_pixels=args.max_pixels or None,
+    )
+    return inputs, options
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())
+
+
+def _print_outcome(outcome: batch.Outcome) -> None:
+    # tqdm.write keeps the progress bar (on stderr) intact below the lines.
+    stream = sys.stderr if outcome.status == "failed" else sys.stdout
+    prefix = "error: " if outcome.status == "failed" else ""
+    tqdm.write(prefix + outcome.message, file=stream)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
+    return value
+
+
+def _error(message: str) -> None:
+    print(f"kintsugi: error: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# kintsugi methods
+
+
+def configure_methods(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kind", choices=("inpaint", "mosaic"), help="list only one kind")
+
+
+def run_methods(args: argparse.Namespace) -> int:
+    listed = methods.available(args.kind)
+    width = max((len(m.name) for m in listed), default=4)
+    for meta in listed:
+        flag = "default" if meta.default else ""
+        print(f"{meta.name:<{width}}  {meta.kind:<7}  {flag:<7}  {meta.description}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Command] = {
+    "inpaint": Command(
+        help="repair green-painted images (or mosaics, with --originals)",
+        configure=configure_inpaint,
+        run=run_inpaint,
+    ),
+    "methods": Command(help="list the filling methods available here", configure=configure_methods, run=run_methods),
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Painted green -> hole mask, tolerant of anti-aliasing and JPEG drift; mask files.
+
+How green is found:
+
+1. Core: near-pure green (0,255,0): high G, low R and B. Strict enough that art greens (a dress
+   at (40,160,60), leaves, lime (50,205,50)) are never core.
+2. Fringe: grown ring by ring from the core, at most ``fringe_radius`` pixels. A ring pixel p
+   joins the hole when it is a blend of pure green and a nearby art colour c that is not hole:
+   p ~ a*green + (1-a)*c with a >= ``min_blend`` and a small residual. That is what a soft
+   brush edge or JPEG ringing produces. Green art next to the bar is not such a blend (its
+   neighbours are the same green, giving a ~ 0), so it stays; growth stops where nothing joins.
+
+Only crops around the core are examined for fringe, so the cost follows the painted area.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kintsugi import io, regions
+from kintsugi.errors import MaskError
+
+GREEN = np.array([0.0, 255.0, 0.0])
+
+# Neighbour offsets (dy, dx) in which a fringe pixel looks for its art colour: the 5x5 square,
+# so a 1-pixel ink line between fringe and art does not hide the partner colour.
+_PARTNER_OFFSETS = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
+_RING = np.ones((3, 3), np.uint8)
+
+
+@dataclass(frozen=True)
+class MaskReport:
+    """What was found in one image."""
+
+    regions: int  # connected hole regions (8-connectivity)
+    hole_pixels: int  # all hole pixels, fringe included
+    fringe_pixels: int  # off-green edge pixels (anti-aliasing, JPEG drift) absorbed into the hole
+    greenish_pixels: int = 0  # only counted when no hole was found: strongly green, not pure
+
+    @property
+    def empty(self) -> bool:
+        return self.hole_pixels == 0
+
+    def describe(self) -> str:
+        if self.empty:
+            text = "no green (0,255,0) found"
+            if self.greenish_pixels:
+                text += (
+                    f"; {self.greenish_pixels:,} pixels are green-ish but not pure green "
+                    "(if you painted them, repaint with exactly 0,255,0 and a hard brush)"
+                )
+            return text
+        noun = "region" if self.regions == 1 else "regions"
+        text = f"{self.regions} {noun}, {self.hole_pixels:,} px"
+        if self.fringe_pixels:
+            text += f" (incl. {self.fringe_pixels:,} off-green edge px)"
+        return text
+
+
+def green_mask(
+    image: np.ndarray,
+    *,
+    min_green: int = 220,
+    max_other: int = 70,
+    fringe_radius: int = 3,
+    min_blend: float = 0.2,
+    max_residual: float = 40.0,
+) -> tuple[np.ndarray, MaskReport]:
+    """Hole mask (bool HxW) of the green paint in ``image`` (RGB uint8 HxWx3), and a report.
+
+    ``min_green``/``max_other`` bound the core (G >= min_green, R and B <= max_other);
+    ``fringe_radius`` = 0 turns fringe absorption off.
+    """
+    _check_image(image)
+    core = cv2.inRange(image, (0, min_green, 0), (max_other, 255, max_other)) > 0
+    if not core.any():
+        greenish = _count_greenish(image)
+        return core, MaskReport(regions=0, hole_pixels=0, fringe_pixels=0, greenish_pixels=greenish)
+    hole = core.copy()
+    if fringe_radius > 0:
+        for box in regions.hole_boxes(core, margin=fringe_radius + 2):
+            grown = absorb_fringe(
+                image[box.slices],
+                core[box.slices],
+                radius=fringe_radius,
+                min_blend=min_blend,
+                max_residual=max_residual,
+            )
+            hole[box.slices] |= grown
+    hole_pixels = int(np.count_nonzero(hole))
+    report = MaskReport(
+        regions=regions.count_regions(hole),
+        hole_pixels=hole_pixels,
+        fringe_pixels=hole_pixels - int(np.count_nonzero(core)),
+    )
+    return hole, report
+
+
+def absorb_fringe(
+    image: np.ndarray,
+    core: np.ndarray,
+    *,
+    radius: int,
+    min_blend: float,
+    max_residual: float,
+) -> np.ndarray:
+    """Grow ``core`` (bool HxW) by up to ``radius`` rings of green-blend pixels of ``image``."""
+    colours = image.astype(np.float32)  # HxWx3
+    height, width = core.shape
+    hole = core.copy()
+    for _ in range(radius):
+        ring = (cv2.dilate(hole.view(np.uint8), _RING) > 0) & ~hole
+        ys, xs = np.nonzero(ring)
+        if ys.size == 0:
+            break
+        pixel = colours[ys, xs]  # Nx3
+        best = np.full(ys.size, np.inf, np.float32)  # best blend residual over partners
+        nearest = np.full(ys.size, np.inf, np.float32)  # colour distance to the closest partner
+        for dy, dx in _PARTNER_OFFSETS:
+            py, px = ys + dy, xs + dx
+            inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
+            py, px = np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)
+            # Partners lie outward: neither hole nor this ring (the ring's own pixels along the
+            # edge share the fringe colour and would hide the art colour).
+            usable = inside & ~hole[py, px] & ~ring[py, px]
+            partner = colours[py, px]
+            residual = _blend_residual(pixel, partner, min_blend=min_blend)
+            best = np.where(usable, np.minimum(best, residual), best)
+            distance = np.linalg.norm(pixel - partner, axis=1)
+            nearest = np.where(usable, np.minimum(nearest, distance), nearest)
+        # JPEG chroma subsampling mixes three colours at a brush edge over ink; such pixels fit no
+        # two-colour blend but are far greener than art (a dress at (40,160,60) has
+        # G - max(R,B) = 100). They are accepted unless the same colour continues outward, which
+        # is what a flat area of bright green art looks like.
+        red, green, blue = pixel[:, 0], pixel[:, 1], pixel[:, 2]
+        strongly_green = (green >= 160) & (green - np.maximum(red, blue) >= 120) & (nearest > 24)
+        accepted = (best <= max_residual) | strongly_green
+        if not accepted.any():
+            break
+        hole[ys[accepted], xs[accepted]] = True
+    return hole
+
+
+def _blend_residual(pixel: np.ndarray, partner: np.ndarray, *, min_blend: float) -> np.ndarray:
+    """Distance (Nx3 -> N) of each pixel from the line between its partner colour and pure green,
+    inf when the best blend weight a is outside [min_blend, 1.1] (not green enough, or greener
+    than green beyond JPEG overshoot)."""
+    towards_green = GREEN.astype(np.float32) - partner  # Nx3
+    norm2 = np.einsum("ij,ij->i", towards_green, towards_green)
+    offset = pixel - partner
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.einsum("ij,ij->i", offset, towards_green) / norm2
+    residual = np.linalg.norm(offset - weight[:, None] * towards_green, axis=1)
+    valid = (norm2 > 1e-6) & (weight >= min_blend) & (weight <= 1.1)
+    return np.where(valid, residual, np.inf).astype(np.float32)
+
+
+def _count_greenish(image: np.ndarray) -> int:
+    """Pixels that look like faded or mis-picked paint: clearly green, yet not core."""
+    channels = image.astype(np.int16)
+    red, green, blue = channels[..., 0], channels[..., 1], channels[..., 2]
+    return int(np.count_nonzero((green >= 150) & (green - np.maximum(red, blue) >= 100)))
+
+
+def mask_from_array(values: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """White (or any light value) = hole, from a decoded mask image (RGB uint8 HxWx3).
+
+    Transparent pixels are never hole, so a mask painted on an empty layer works as expected.
+    """
+    _check_image(values)
+    light = values.max(axis=2) >= 128
+    if alpha is not None:
+        light &= alpha >= 128
+    return light
+
+
+def mask_from_file(
+    path: str | os.PathLike[str],
+    *,
+    shape: tuple[int, int] | None = None,
+    max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Read a mask file (white = hole) as bool HxW; ``shape`` (H, W) must match when given."""
+    picture = io.read_image(path, max_pixels=max_pixels)
+    mask = mask_from_array(picture.rgb, picture.alpha)
+    if shape is not None and mask.shape != tuple(shape):
+        raise MaskError(f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is {shape[1]}x{shape[0]}")
+    return mask
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise MaskError(f"expected an RGB uint8 HxWx3 image, got {got}")
