@@ -78,13 +78,40 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     except ImageReadError:
         raise
     except UnidentifiedImageError:
+        kind = _sniff(path)
+        if kind:
+            raise ImageReadError(f"{path}: truncated or corrupt {kind} file") from None
         raise ImageReadError(f"{path}: not an image, or a format kintsugi cannot read") from None
     except Image.DecompressionBombError as exc:  # only when the limit check below was bypassed
         raise ImageTooLarge(f"{path}: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
         # Pillow reports truncated/corrupt data through a mix of these depending on the plugin.
-        raise ImageReadError(f"{path}: truncated or corrupt image ({_short(exc)})") from None
+        kind = _sniff(path) or "image"
+        raise ImageReadError(f"{path}: truncated or corrupt {kind} file ({_short(exc)})") from None
     return Picture(rgb=rgb, alpha=alpha, source_mode=mode, frames=frames, icc_profile=icc)
+
+
+# File signatures, to tell "a damaged PNG" from "not an image at all" when Pillow gives up.
+_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def _sniff(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
 
 
 def _check_readable_file(path: Path) -> None:
@@ -176,8 +203,10 @@ def write_image(
     fmt = _SAVE_FORMATS.get(path.suffix.lower(), "PNG")
     image = _to_pillow(rgb, alpha, fmt=fmt, path=path)
     options: dict[str, object] = {"compress_level": 1} if fmt == "PNG" else {}
-    if fmt in ("JPEG", "WEBP"):
+    if fmt == "JPEG":
         options["quality"] = 95
+    if fmt == "WEBP":
+        options["lossless"] = True  # pixels outside the hole must stay bit-identical
     if icc_profile:
         options["icc_profile"] = icc_profile
     fd, tmp = _create_temp_beside(path)
