@@ -1,0 +1,1 @@
+"""Training code: torch only, never imported by the runtime."""

@@ -1,0 +1,108 @@
+"""Training batches: random native-resolution crops of the cached art (or generated art),
+composited on random backgrounds, with random hole masks.
+
+Everything is numpy until `to_tensors`; one batch is built in the training process itself
+(two cores: worker processes would only steal time from the network).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kintsugi.methods.model import prefill
+from kintsugi.training.backgrounds import composite
+from kintsugi.training.synth_art import generate
+from kintsugi.training.synth_masks import random_mask
+
+SYNTH_TRAIN_SEED0 = 1_000_000  # generated art: seeds below this are reserved for validation
+
+
+def load_cache(path: Path) -> list[np.ndarray]:
+    with np.load(path, allow_pickle=True) as z:
+        return list(z["images"])
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: np.ndarray  # HxWx3 uint8, the truth
+    mask: np.ndarray  # HxW bool, True = hole
+
+
+def random_crop(rgba: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """A size×size crop at native resolution; smaller art is padded transparent, and art much
+    larger than the crop is sometimes downscaled so that crops also see whole figures."""
+    h, w = rgba.shape[:2]
+    if min(h, w) > 2 * size and rng.random() < 0.5:
+        s = rng.uniform(2 * size / min(h, w), 1.0)
+        rgba = cv2.resize(rgba, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        h, w = rgba.shape[:2]
+    ph, pw = max(0, size - h), max(0, size - w)
+    if ph or pw:
+        rgba = np.pad(rgba, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+        h, w = rgba.shape[:2]
+    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    crop = rgba[y:y + size, x:x + size]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop)
+
+
+def make_sample(
+    images: list[np.ndarray], rng: np.random.Generator, *, size: int, synth_fraction: float
+) -> Sample:
+    if rng.random() < synth_fraction:
+        img = generate(np.random.default_rng(int(rng.integers(SYNTH_TRAIN_SEED0, 2**31))),
+                       size=(size, size))
+    else:
+        rgba = random_crop(images[int(rng.integers(len(images)))], rng, size)
+        # Crops that are mostly transparent teach little: retry once on another image.
+        if rgba[..., 3].mean() < 40:
+            rgba = random_crop(images[int(rng.integers(len(images)))], rng, size)
+        img = composite(rgba, rng)
+    return Sample(img, random_mask(rng, (size, size)))
+
+
+def corrupt(sample: Sample, rng: np.random.Generator, *, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """What the network is given: (input HxWx3 uint8, mask HxW bool).
+
+    inpaint: the truth itself (the network masks it); mosaic: the truth pixelated over every
+    grid block the mask touches, with the mask grown to those blocks.
+    """
+    if task == "inpaint":
+        return prefill(sample.image, sample.mask), sample.mask
+    from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask, random_mosaic_params
+
+    params = random_mosaic_params(rng)
+    mask = mosaic_mask(sample.mask, params["block"], params["phase"])
+    return apply_mosaic(sample.image, sample.mask, **params), mask
+
+
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # inputs (B,H,W,3), truths (B,H,W,3), masks (B,H,W)
+
+
+def _stack(samples: list[Sample], rng: np.random.Generator, task: str) -> Batch:
+    pairs = [corrupt(s, rng, task=task) for s in samples]
+    return (np.stack([p[0] for p in pairs]), np.stack([s.image for s in samples]),
+            np.stack([p[1] for p in pairs]))
+
+
+def make_batch(
+    images: list[np.ndarray], rng: np.random.Generator, *, batch: int, size: int, synth_fraction: float,
+    task: str = "inpaint",
+) -> Batch:
+    samples = [make_sample(images, rng, size=size, synth_fraction=synth_fraction) for _ in range(batch)]
+    return _stack(samples, rng, task)
+
+
+def fixed_val_set(val_images: list[np.ndarray], *, n: int, size: int, task: str = "inpaint", seed: int = 0) -> Batch:
+    """The same n crops and masks every time: the training loop's periodic validation."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i in range(n):
+        rgba = random_crop(val_images[i % len(val_images)], rng, size)
+        samples.append(Sample(composite(rgba, rng), random_mask(rng, (size, size))))
+    return _stack(samples, rng, task)

@@ -1,0 +1,194 @@
+"""One straight, resumable training loop (nanoGPT-style).
+
+    python -m kintsugi.training.train --out runs/inpaint --minutes 120
+    python -m kintsugi.training.train --out runs/inpaint --minutes 60     # resumes
+
+The config dataclass is stored in the checkpoint; a resumed run takes it from there (command-line
+values for the time budget only). Every `val_every` steps the EMA weights are scored on a fixed
+validation set and a line is appended to `log.jsonl` beside the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from kintsugi.training.data import fixed_val_set, load_cache, make_batch
+from kintsugi.training.losses import inpaint_loss, masked_l1
+from kintsugi.training.model import NetConfig, build
+
+
+@dataclass
+class TrainConfig:
+    net: NetConfig = field(default_factory=NetConfig)
+    data: str = "data/cache"
+    batch: int = 16
+    size: int = 128
+    lr: float = 2e-3
+    warmup: int = 200
+    decay_start: int = 1_000_000  # constant LR until here, then cosine to lr/20 over decay_steps
+    decay_steps: int = 10_000
+    ema: float = 0.999
+    synth_fraction: float = 0.2
+    val_every: int = 250
+    val_n: int = 64
+    seed: int = 0
+    threads: int = 2
+
+
+def to_tensors(batch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[torch.Tensor, ...]:
+    """inputs, truths (B,H,W,3) uint8 and masks (B,H,W) bool → (B,3,H,W), (B,3,H,W) float in
+    [0,1] and (B,1,H,W) float, channels-last (measured 25% faster on this CPU)."""
+    cl = torch.channels_last
+    inp, truth, masks = batch
+    x = torch.from_numpy(inp).permute(0, 3, 1, 2).float().div_(255.0).contiguous(memory_format=cl)
+    y = torch.from_numpy(truth).permute(0, 3, 1, 2).float().div_(255.0).contiguous(memory_format=cl)
+    m = torch.from_numpy(masks).unsqueeze(1).float().contiguous(memory_format=cl)
+    return x, y, m
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if step < cfg.decay_start:
+        return cfg.lr
+    t = min(1.0, (step - cfg.decay_start) / cfg.decay_steps)
+    return cfg.lr / 20 + (cfg.lr - cfg.lr / 20) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def baseline(batch: tuple[np.ndarray, np.ndarray, np.ndarray], task: str) -> tuple[str, np.ndarray]:
+    """The classical answer the network must beat: Telea for holes, the mosaic itself for mosaics."""
+    inp, _, masks = batch
+    if task == "mosaic":
+        return "nearest", inp
+    return "telea", np.stack([cv2.inpaint(i, m.astype(np.uint8), 3, cv2.INPAINT_TELEA) for i, m in zip(inp, masks)])
+
+
+def config_from_dict(d: dict) -> TrainConfig:
+    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("net").items()})
+    return TrainConfig(net=net, **d)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, val: tuple[torch.Tensor, ...]) -> float:
+    """Mean L1 inside the hole on the fixed validation crops."""
+    x, y, m = val
+    model.eval()
+    out = torch.cat([model(x[i:i + 16], m[i:i + 16]) for i in range(0, len(x), 16)])
+    model.train()
+    return float(masked_l1(out, y, m))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="train the kintsugi inpainting network")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of this run")
+    ap.add_argument("--max-steps", type=int, default=10**9)
+    ap.add_argument("--arch", default="fillnet")
+    ap.add_argument("--task", default="inpaint")
+    ap.add_argument("--data", default="data/cache")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-n", type=int, default=64)
+    ap.add_argument("--val-every", type=int, default=250)
+    ap.add_argument("--decay-start", type=int, help="begin the final cosine decay at this step")
+    ap.add_argument("--decay-steps", type=int)
+    args = ap.parse_args(argv)
+
+    ckpt_path = args.out / "ckpt.pt"
+    state = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+    if state:
+        cfg = config_from_dict(dict(state["config"]))
+    else:
+        cfg = TrainConfig(net=NetConfig(arch=args.arch, task=args.task), data=args.data, batch=args.batch,
+                          size=args.size, threads=args.threads, val_n=args.val_n, val_every=args.val_every)
+    if args.decay_start is not None:  # the one schedule knob a resumed run may change
+        cfg = dataclasses.replace(cfg, decay_start=args.decay_start)
+    if args.decay_steps is not None:
+        cfg = dataclasses.replace(cfg, decay_steps=args.decay_steps)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+
+    model = build(cfg.net).to(memory_format=torch.channels_last)
+    ema = build(cfg.net).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    step, elapsed = 0, 0.0
+    if state:
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        step, elapsed = state["step"], state["elapsed"]
+    else:
+        ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+
+    data = Path(cfg.data)
+    train_images = load_cache(data / "train.npz")
+    val_np = fixed_val_set(load_cache(data / "val.npz"), n=cfg.val_n, size=cfg.size, task=cfg.net.task)
+    val = to_tensors(val_np)
+    base_name, base_out = baseline(val_np, cfg.net.task)
+    base_l1 = float(masked_l1(to_tensors((base_out, *val_np[1:]))[0], val[1], val[2]))
+    baselines = {base_name: base_l1}
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "log.jsonl", "a")
+    print(f"config {json.dumps(asdict(cfg))}")
+    print(f"resume at step {step}, {elapsed / 60:.1f} min so far; baselines {baselines}", flush=True)
+
+    rng = np.random.default_rng([cfg.seed, step])  # a resumed run draws fresh batches
+    t_start, t_last = time.time(), time.time()
+    run_losses: list[float] = []
+
+    def save() -> None:
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"config": asdict(cfg), "model": model.state_dict(), "ema": ema.state_dict(),
+                    "opt": opt.state_dict(), "step": step, "elapsed": elapsed}, tmp)
+        tmp.replace(ckpt_path)
+
+    while step < args.max_steps and time.time() - t_start < args.minutes * 60:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, step)
+        x, y, m = to_tensors(make_batch(train_images, rng, batch=cfg.batch, size=cfg.size,
+                                        synth_fraction=cfg.synth_fraction, task=cfg.net.task))
+        losses = inpaint_loss(model(x, m), y, m)
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1.0 - cfg.ema)
+        step += 1
+        run_losses.append(float(losses["total"].detach()))
+        now = time.time()
+        elapsed += now - t_last
+        t_last = now
+        if step % cfg.val_every == 0:
+            val_l1 = evaluate(ema, val)
+            rec = {"step": step, "minutes": round(elapsed / 60, 2), "lr": lr_at(cfg, step),
+                   "train_loss": round(float(np.mean(run_losses)), 5), "val_l1_hole": round(val_l1, 5),
+                   **{f"val_l1_{k}": round(v, 5) for k, v in baselines.items()}}
+            run_losses.clear()
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(json.dumps(rec), flush=True)
+            save()
+    save()
+    print(f"stopped at step {step}, {elapsed / 60:.1f} min in all", flush=True)
+
+
+if __name__ == "__main__":
+    main()
