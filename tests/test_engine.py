@@ -140,3 +140,18 @@ def test_outside_hole_never_changes(image, data):
     result = engine.fill_holes(image, mask, method="telea")
     assert result.shape == image.shape and result.dtype == np.uint8
     assert np.array_equal(result[~mask], image[~mask])
+
+
+@pytest.mark.parametrize("quality", [95, 75])
+def test_jpeg_painted_image_leaves_no_green_tint(quality):
+    from synthetic import jpeg_roundtrip
+
+    from kintsugi.masks import green_mask
+
+    clean = art(64, 96, seed=3)
+    painted = jpeg_roundtrip(paint(clean, bar_mask(64, 96, box=(16, 20, 40, 70))), quality=quality)
+    mask, _ = green_mask(painted)
+    result = kintsugi.inpaint(painted, mask).astype(int)
+    excess = result[..., 1] - np.maximum(result[..., 0], result[..., 2])
+    clean_excess = clean[..., 1].astype(int) - np.maximum(clean[..., 0], clean[..., 2])
+    assert excess[mask].mean() < clean_excess[mask].mean() + 10, "chroma bleed was propagated into the fill"

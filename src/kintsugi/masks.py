@@ -25,6 +25,10 @@ from kintsugi import io, regions
 from kintsugi.errors import MaskError
 
 GREEN = np.array([0.0, 255.0, 0.0])
+# Pure green in OpenCV's YCrCb (Cr, Cb) and the tolerances of the chroma-blend test (8-bit units).
+_GREEN_CRCB = cv2.cvtColor(np.uint8([[[0, 255, 0]]]), cv2.COLOR_RGB2YCrCb)[0, 0, 1:].astype(np.float32)
+_CHROMA_MAX_RESIDUAL = 8.0
+_CHROMA_MAX_LUMA_SHIFT = 18.0
 
 # Neighbour offsets (dy, dx) in which a fringe pixel looks for its art colour: the 5x5 square,
 # so a 1-pixel ink line between fringe and art does not hide the partner colour.
@@ -108,8 +112,18 @@ def absorb_fringe(
     min_blend: float,
     max_residual: float,
 ) -> np.ndarray:
-    """Grow ``core`` (bool HxW) by up to ``radius`` rings of green-blend pixels of ``image``."""
-    colours = image.astype(np.float32)  # HxWx3
+    """Grow ``core`` (bool HxW) by up to ``radius`` rings of green-blend pixels of ``image``.
+
+    Three tests, any of which admits a ring pixel:
+    - RGB blend: p ~ a*green + (1-a)*c for an outward partner colour c (soft brush edges).
+    - Chroma blend: JPEG keeps luma at full resolution but halves chroma, so next to the bar a
+      pixel keeps the art's brightness while its CbCr leans toward green. Same blend test in the
+      CbCr plane, with the luma required to match the partner's (which keeps a dark green next
+      to an ink line out: its luma differs from the ink's).
+    - Strong green excess that does not continue outward (three-colour JPEG mixes at ink).
+    """
+    colours = image.astype(np.float32)  # HxWx3 RGB
+    ycc = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb).astype(np.float32)  # HxWx3 Y, Cr, Cb
     height, width = core.shape
     hole = core.copy()
     for _ in range(radius):
@@ -117,8 +131,9 @@ def absorb_fringe(
         ys, xs = np.nonzero(ring)
         if ys.size == 0:
             break
-        pixel = colours[ys, xs]  # Nx3
-        best = np.full(ys.size, np.inf, np.float32)  # best blend residual over partners
+        pixel, pixel_ycc = colours[ys, xs], ycc[ys, xs]  # Nx3 each
+        blend = np.full(ys.size, np.inf, np.float32)  # best RGB blend residual over partners
+        chroma = np.zeros(ys.size, bool)  # some partner explains p as a chroma blend
         nearest = np.full(ys.size, np.inf, np.float32)  # colour distance to the closest partner
         for dy, dx in _PARTNER_OFFSETS:
             py, px = ys + dy, xs + dx
@@ -127,34 +142,36 @@ def absorb_fringe(
             # Partners lie outward: neither hole nor this ring (the ring's own pixels along the
             # edge share the fringe colour and would hide the art colour).
             usable = inside & ~hole[py, px] & ~ring[py, px]
-            partner = colours[py, px]
-            residual = _blend_residual(pixel, partner, min_blend=min_blend)
-            best = np.where(usable, np.minimum(best, residual), best)
+            partner, partner_ycc = colours[py, px], ycc[py, px]
+            residual = _blend_residual(pixel, partner, target=GREEN, min_blend=min_blend)
+            blend = np.where(usable, np.minimum(blend, residual), blend)
+            chroma_residual = _blend_residual(
+                pixel_ycc[:, 1:], partner_ycc[:, 1:], target=_GREEN_CRCB, min_blend=min_blend / 2
+            )
+            same_luma = np.abs(pixel_ycc[:, 0] - partner_ycc[:, 0]) <= _CHROMA_MAX_LUMA_SHIFT
+            chroma |= usable & same_luma & (chroma_residual <= _CHROMA_MAX_RESIDUAL)
             distance = np.linalg.norm(pixel - partner, axis=1)
             nearest = np.where(usable, np.minimum(nearest, distance), nearest)
-        # JPEG chroma subsampling mixes three colours at a brush edge over ink; such pixels fit no
-        # two-colour blend but are far greener than art (a dress at (40,160,60) has
-        # G - max(R,B) = 100). They are accepted unless the same colour continues outward, which
-        # is what a flat area of bright green art looks like.
         red, green, blue = pixel[:, 0], pixel[:, 1], pixel[:, 2]
+        # A dress at (40,160,60) has G - max(R,B) = 100; flat bright green art continues outward.
         strongly_green = (green >= 160) & (green - np.maximum(red, blue) >= 120) & (nearest > 24)
-        accepted = (best <= max_residual) | strongly_green
+        accepted = (blend <= max_residual) | chroma | strongly_green
         if not accepted.any():
             break
         hole[ys[accepted], xs[accepted]] = True
     return hole
 
 
-def _blend_residual(pixel: np.ndarray, partner: np.ndarray, *, min_blend: float) -> np.ndarray:
-    """Distance (Nx3 -> N) of each pixel from the line between its partner colour and pure green,
-    inf when the best blend weight a is outside [min_blend, 1.1] (not green enough, or greener
-    than green beyond JPEG overshoot)."""
-    towards_green = GREEN.astype(np.float32) - partner  # Nx3
-    norm2 = np.einsum("ij,ij->i", towards_green, towards_green)
+def _blend_residual(pixel: np.ndarray, partner: np.ndarray, *, target: np.ndarray, min_blend: float) -> np.ndarray:
+    """Distance (NxC -> N) of each pixel from the segment partner -> target, i.e. how far it is
+    from any a*target + (1-a)*partner; inf when the best a is outside [min_blend, 1.1] (not
+    green enough, or greener than green beyond JPEG overshoot)."""
+    towards = target.astype(np.float32) - partner  # NxC
+    norm2 = np.einsum("ij,ij->i", towards, towards)
     offset = pixel - partner
     with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.einsum("ij,ij->i", offset, towards_green) / norm2
-    residual = np.linalg.norm(offset - weight[:, None] * towards_green, axis=1)
+        weight = np.einsum("ij,ij->i", offset, towards) / norm2
+    residual = np.linalg.norm(offset - weight[:, None] * towards, axis=1)
     valid = (norm2 > 1e-6) & (weight >= min_blend) & (weight <= 1.1)
     return np.where(valid, residual, np.inf).astype(np.float32)
 
