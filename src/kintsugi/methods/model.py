@@ -1,18 +1,87 @@
 """Our learned fillers, run with ONNX Runtime (no torch at run time).
 
-The networks are trained by `kintsugi.training` and exported to `kintsugi/weights/*.onnx`.
+The networks are trained by `kintsugi.training` and exported, with a parity check, to
+`kintsugi/weights/{inpaint,mosaic}.onnx`. Sessions are built once per process and shared: ONNX
+Runtime's `run` is safe to call from several threads at once.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
 import cv2
 import numpy as np
 
+from kintsugi.errors import MethodError
+
+KINDS = ("inpaint", "mosaic")
+MULTIPLE = 16  # the networks downsample 4 times: inputs are padded to a multiple of 16
+
 
 def prefill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The classical first guess the network corrects: OpenCV Telea, radius 3.
+    """The classical first guess the inpainting network corrects: OpenCV Telea, radius 3.
 
     image RGB uint8 HxWx3, mask bool HxW (True = hole) → RGB uint8 HxWx3. Training calls this
     same function, so the network always sees the guess it was trained on.
     """
     return cv2.inpaint(image, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+
+
+def weights_path(kind: str = "inpaint") -> Path:
+    if kind not in KINDS:
+        raise MethodError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+    return Path(str(resources.files("kintsugi") / "weights" / f"{kind}.onnx"))
+
+
+def is_available(kind: str = "inpaint") -> bool:
+    return weights_path(kind).is_file()
+
+
+def _threads() -> int:
+    # All cores of a small machine, but at most 4: beyond that a 1-2 M-parameter network
+    # gains little and a server running several requests would oversubscribe.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@functools.cache
+def session(kind: str = "inpaint"):
+    import onnxruntime as ort  # imported here: listing methods must not pay for it
+
+    path = weights_path(kind)
+    if not path.is_file():
+        raise MethodError(f"the {kind} model is not installed ({path} is missing)")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = _threads()
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def run_network(sess, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One forward pass. guess RGB uint8 HxWx3 (the hole already holds a first guess, or the
+    mosaic pixels), mask bool HxW → RGB uint8 HxWx3.
+
+    The input is padded (edge-replicated, pad marked known) to a multiple of 16 and cropped back.
+    """
+    h, w = mask.shape
+    ph, pw = -h % MULTIPLE, -w % MULTIPLE
+    img = np.pad(guess, ((0, ph), (0, pw), (0, 0)), mode="edge")
+    msk = np.pad(mask, ((0, ph), (0, pw)))
+    x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0  # (1,3,H,W)
+    m = msk[None, None].astype(np.float32)  # (1,1,H,W)
+    (out,) = sess.run(None, {"image": x, "mask": m})
+    out = (out[0, :, :h, :w].transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
+    # Known pixels come back exactly as given (the graph composites, rounding aside).
+    out[~mask] = guess[~mask]
+    return out
+
+
+def load(kind: str = "inpaint") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The fill function of the `model` (inpaint) or `mosaic-model` (mosaic) method."""
+    sess = session(kind)
+    if kind == "inpaint":
+        return lambda image, mask: run_network(sess, prefill(image, mask), mask)
+    return lambda image, mask: run_network(sess, image, mask)

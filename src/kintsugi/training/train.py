@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--decay-start", type=int, help="begin the final cosine decay at this step")
     ap.add_argument("--decay-steps", type=int)
+    ap.add_argument("--widths", help="channels per scale, e.g. 16,32,64,96,128 (new runs only)")
+    ap.add_argument("--res-blocks", help="residual blocks per scale, e.g. 0,1,1,3,3 (new runs only)")
     args = ap.parse_args(argv)
 
     ckpt_path = args.out / "ckpt.pt"
@@ -114,7 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     if state:
         cfg = config_from_dict(dict(state["config"]))
     else:
-        cfg = TrainConfig(net=NetConfig(arch=args.arch, task=args.task), data=args.data, batch=args.batch,
+        shape = {k: tuple(int(v) for v in getattr(args, k).split(",")) for k in ("widths", "res_blocks")
+                 if getattr(args, k)}
+        cfg = TrainConfig(net=NetConfig(arch=args.arch, task=args.task, **shape), data=args.data, batch=args.batch,
                           size=args.size, threads=args.threads, val_n=args.val_n, val_every=args.val_every)
     if args.decay_start is not None:  # the one schedule knob a resumed run may change
         cfg = dataclasses.replace(cfg, decay_start=args.decay_start)

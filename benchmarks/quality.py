@@ -1,0 +1,141 @@
+"""Inpainting quality on the validation split: our model vs OpenCV Telea / NS vs PatchMatch.
+
+    python benchmarks/quality.py [--n 24] [--val data/val] [--extra NAME=PATH.onnx ...]
+
+Prints one table per mask family (bars; strokes by hole ratio) with whole-image PSNR/SSIM, PSNR
+and L1 inside the hole, and seconds per image; saves a contact sheet (input / model /
+PatchMatch / truth) to benchmarks/out/quality_sheet.png. PatchMatch comes from `pypatchmatch`
+(a benchmark-only dependency). `--extra` adds an ONNX file as another row (e.g. the
+partial-convolution baseline), run through the same engine as the shipped model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from metrics import l1, psnr, ssim  # noqa: E402
+
+import kintsugi  # noqa: E402
+from kintsugi import methods  # noqa: E402
+from kintsugi.training.synth_masks import random_mask  # noqa: E402
+
+FAMILIES = {  # name → (mask family, hole-ratio range)
+    "bars": ("bars", (0.01, 0.5)),
+    "strokes 0-10%": ("strokes", (0.01, 0.10)),
+    "strokes 10-20%": ("strokes", (0.10, 0.20)),
+    "strokes 20-30%": ("strokes", (0.20, 0.30)),
+    "strokes 30-50%": ("strokes", (0.30, 0.50)),
+}
+
+
+def load_val(folder: Path, n: int) -> list[np.ndarray]:
+    files = sorted(folder.glob("*.png"))[:n]
+    if not files:
+        raise SystemExit(f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
+                         "python -m kintsugi.training.prepare first")
+    return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files]
+
+
+def patchmatch_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    from patchmatch import patch_match
+
+    out = patch_match.inpaint(image, mask=mask.astype(np.uint8) * 255, patch_size=3)
+    res = image.copy()
+    res[mask] = out[mask]
+    return res
+
+
+def onnx_fill(path: str, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    from kintsugi.methods.model import prefill, run_network
+
+    return run_network(_session(path), prefill(image, mask), mask)
+
+
+@functools.cache
+def _session(path: str):
+    import onnxruntime as ort
+
+    return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+
+
+def build_methods(extra: list[str]) -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+    table = {}
+    names = [m.name for m in methods.available("inpaint")]
+    for name in ["model", "telea", "ns"]:
+        if name in names:
+            table[name] = functools.partial(lambda n, i, m: kintsugi.inpaint(i, m, method=n), name)
+    for spec in extra:
+        label, path = spec.split("=", 1)
+        table[label] = functools.partial(onnx_fill, path)
+    table["patchmatch"] = patchmatch_fill
+    return table
+
+
+def paint_green(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    out[mask] = (0, 255, 0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--val", type=Path, default=Path("data/val"))
+    ap.add_argument("--n", type=int, default=24, help="validation images per family")
+    ap.add_argument("--extra", action="append", default=[], help="NAME=PATH.onnx, another row")
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    args = ap.parse_args(argv)
+    images = load_val(args.val, args.n)
+    table = build_methods(args.extra)
+    for fn in table.values():  # warm-up: sessions are built once per batch, not per image
+        fn(images[0], random_mask(np.random.default_rng(0), images[0].shape[:2]))
+    sheet_rows = []
+    for fam_index, (fam_name, (family, ratios)) in enumerate(FAMILIES.items()):
+        rng = np.random.default_rng(fam_index)  # the same masks on every run
+        scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for idx, img in enumerate(images):
+            mask = random_mask(rng, img.shape[:2], family=family, ratio_range=ratios)
+            outs = {}
+            for name, fn in table.items():
+                t = time.perf_counter()
+                out = fn(img, mask)
+                scores[name]["sec"].append(time.perf_counter() - t)
+                scores[name]["psnr"].append(psnr(out, img))
+                scores[name]["ssim"].append(ssim(out, img))
+                scores[name]["psnr_hole"].append(psnr(out, img, mask))
+                scores[name]["l1_hole"].append(l1(out, img, mask))
+                outs[name] = out
+            if idx < 2 and "model" in outs:
+                sheet_rows.append([paint_green(img, mask), outs["model"], outs["patchmatch"], img])
+        print(f"\n{fam_name}  ({len(images)} images)")
+        print(f"{'method':14s} {'PSNR':>7s} {'SSIM':>7s} {'PSNR-hole':>10s} {'L1-hole':>8s} {'L1/PM':>6s} "
+              f"{'s/img':>7s}")
+        pm_l1 = np.mean(scores["patchmatch"]["l1_hole"])
+        for name, s in scores.items():
+            row = {k: float(np.mean(v)) for k, v in s.items()}
+            print(f"{name:14s} {row['psnr']:7.2f} {row['ssim']:7.4f} {row['psnr_hole']:10.2f} "
+                  f"{row['l1_hole']:8.4f} {row['l1_hole'] / pm_l1:6.2f} {row['sec']:7.3f}")
+    if sheet_rows:
+        args.out.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for r in sheet_rows:
+            h = 256
+            rows.append(np.concatenate([cv2.resize(x, (round(x.shape[1] * h / x.shape[0]), h)) for x in r], 1))
+        width = max(r.shape[1] for r in rows)
+        rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+        path = args.out / "quality_sheet.png"
+        cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
+        print(f"\ncontact sheet (input / model / PatchMatch / truth): {path}")
+
+
+if __name__ == "__main__":
+    main()

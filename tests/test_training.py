@@ -1,0 +1,129 @@
+"""Training side: masks, networks, a two-step resumable run, ONNX export and parity.
+
+torch is the `train` extra; these tests skip where only the runtime is installed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from kintsugi.training import export, train  # noqa: E402
+from kintsugi.training.model import NetConfig, PartialConv2d, build  # noqa: E402
+from kintsugi.training.synth_art import generate  # noqa: E402
+from kintsugi.training.synth_masks import FAMILIES, random_mask  # noqa: E402
+
+TINY = NetConfig(widths=(4, 6, 8, 8, 8), res_blocks=(0, 1, 0, 1, 1))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("ratios", [(0.01, 0.1), (0.1, 0.3), (0.3, 0.5)])
+def test_random_mask_family_and_ratio(family, ratios):
+    rng = np.random.default_rng(3)
+    mask = random_mask(rng, (96, 128), family=family, ratio_range=ratios)
+    assert mask.dtype == bool and mask.shape == (96, 128)
+    # The grown edge (dilation by up to 3 px) may push the ratio a little past the range.
+    assert ratios[0] * 0.5 <= mask.mean() <= ratios[1] + 0.15
+
+
+@pytest.mark.parametrize("arch", ["fillnet", "pconv"])
+@pytest.mark.parametrize("hw", [(32, 48), (64, 16)])
+def test_network_keeps_known_pixels(arch, hw):
+    torch.manual_seed(0)
+    net = build(NetConfig(arch=arch, widths=TINY.widths, res_blocks=TINY.res_blocks))
+    for p in net.parameters():  # random weights: the zero-initialised head would hide a leak
+        torch.nn.init.normal_(p, std=0.3)
+    image = torch.rand(2, 3, *hw)
+    mask = torch.zeros(2, 1, *hw)
+    mask[..., 4:12, 8:20] = 1
+    out = net(image, mask)
+    assert out.shape == image.shape
+    assert torch.equal(out * (1 - mask), image * (1 - mask))
+    assert not torch.allclose(out * mask, image * mask)
+
+
+def test_partial_conv_ignores_hole_content():
+    torch.manual_seed(0)
+    conv = PartialConv2d(3, 5, 3, padding=1)
+    valid = torch.ones(1, 1, 16, 16)
+    valid[..., 4:9, 4:9] = 0
+    a = torch.rand(1, 3, 16, 16)
+    b = a.clone()
+    b[..., 4:9, 4:9] = torch.rand(1, 3, 5, 5) * 100  # different garbage in the hole
+    out_a, new_valid = conv(a, valid)
+    out_b, _ = conv(b, valid)
+    assert torch.allclose(out_a, out_b)
+    # A 3x3 window centred in the 5x5 hole sees no known pixel: it stays a hole.
+    assert new_valid[0, 0, 6, 6] == 0 and new_valid[0, 0, 4, 4] == 1
+
+
+@pytest.fixture
+def tiny_cache(tmp_path):
+    rng = np.random.default_rng(0)
+    images = []
+    for i in range(4):
+        rgb = generate(np.random.default_rng(i), size=(40 + 8 * i, 56))
+        alpha = np.full(rgb.shape[:2] + (1,), 255, np.uint8)
+        alpha[:5] = rng.integers(0, 255)
+        images.append(np.concatenate([rgb, alpha], -1))
+    for split in ("train", "val"):
+        arr = np.empty(len(images), dtype=object)
+        arr[:] = images
+        np.savez(tmp_path / f"{split}.npz", images=arr, ids=np.array([str(i) for i in range(4)]))
+    return tmp_path
+
+
+def test_two_step_training_resumes_and_exports(tiny_cache, tmp_path):
+    run = tmp_path / "run"
+    common = ["--out", str(run), "--data", str(tiny_cache), "--batch", "2", "--size", "32",
+              "--val-n", "2", "--val-every", "1", "--threads", "1"]
+    train.main([*common, "--max-steps", "2", "--widths", "4,6,8,8,8", "--res-blocks", "0,1,0,1,1"])
+    state = train.load_checkpoint(run / "ckpt.pt")
+    assert state["step"] == 2 and tuple(state["config"]["net"]["widths"]) == TINY.widths
+    train.main([*common, "--max-steps", "4"])  # resumes: the network shape comes from the checkpoint
+    assert train.load_checkpoint(run / "ckpt.pt")["step"] == 4
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4]
+    assert all(np.isfinite(r["val_l1_hole"]) and "val_l1_telea" in r for r in log)
+
+    onnx_path = tmp_path / "inpaint.onnx"
+    export.main([str(run / "ckpt.pt"), str(onnx_path)])
+    meta = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert meta["step"] == 4 and meta["parity_max_abs"] <= export.PARITY_TOL
+
+
+def test_onnx_parity_with_random_weights(tmp_path):
+    torch.manual_seed(1)
+    net = build(TINY)
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    path = tmp_path / "net.onnx"
+    export.export(net, path)
+    err = export.parity(net, path, sizes=((48, 80), (96, 32)))
+    assert err <= export.PARITY_TOL
+
+
+def test_runtime_keeps_pixels_outside_hole(tmp_path):
+    import onnxruntime as ort
+
+    from kintsugi.methods import model as runtime
+
+    torch.manual_seed(2)
+    net = build(TINY)
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    path = tmp_path / "net.onnx"
+    export.export(net, path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)  # not a multiple of 16: padded
+    mask = np.zeros((37, 53), bool)
+    mask[10:20, 5:30] = True
+    out = runtime.run_network(sess, runtime.prefill(image, mask), mask)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~mask], image[~mask])
+    assert not np.array_equal(out[mask], image[mask])
