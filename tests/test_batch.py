@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from synthetic import GREEN, art, bar_mask, load, paint, painted_file, save
 
-from kintsugi import batch, cli, engine
+from kintsugi import batch, cli, engine, io
 from kintsugi.errors import OutputError
 
 
@@ -170,16 +170,17 @@ def test_output_folder_without_write_permission(tmp_path, monkeypatch):
 def test_disk_full_mid_batch_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
     for name in ("a", "b", "c"):
         painted_file(tmp_path / "in" / f"{name}.png")
-    real_save = Image.Image.save
+    real_write = io._write_bytes
     calls = []
 
-    def save(self, fp, *args, **kwargs):
-        calls.append(fp)
-        real_save(self, fp, *args, **kwargs)
-        if len(calls) == 2:  # b.png: the bytes were on their way when the disk filled up
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) == 2:  # b.png: half the bytes were out when the disk filled up
+            real_write(fd, data[: len(data) // 2])
             raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(fd, data)
 
-    monkeypatch.setattr(Image.Image, "save", save)
+    monkeypatch.setattr(io, "_write_bytes", write)
     assert _run("inpaint", tmp_path / "in", "-o", tmp_path / "out") == 1
     assert _files(tmp_path / "out") == ["a.png", "c.png"], "no temporary or partial b.png may remain"
     assert "b.png: cannot write (disk full" in capsys.readouterr().err
@@ -201,15 +202,16 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path, monkeypatch, capsys,
 
         monkeypatch.setattr(engine, "fill_holes", interrupted)
     else:
-        real_save = Image.Image.save
+        real_write = io._write_bytes
 
-        def interrupted(self, fp, *args, **kwargs):
+        def interrupted(fd, data):
             calls["n"] += 1
-            real_save(self, fp, *args, **kwargs)
             if calls["n"] == 2:
+                real_write(fd, data[: len(data) // 2])
                 raise KeyboardInterrupt
+            real_write(fd, data)
 
-        monkeypatch.setattr(Image.Image, "save", interrupted)
+        monkeypatch.setattr(io, "_write_bytes", interrupted)
     assert _run("inpaint", tmp_path / "in", "-o", tmp_path / "out") == 130
     assert _files(tmp_path / "out") == ["a.png"]
     assert "interrupted, 2 not finished" in capsys.readouterr().out

@@ -260,13 +260,13 @@ def test_written_files_follow_the_umask(tmp_path):
 def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, monkeypatch, error, expected):
     target = tmp_path / "o.png"
     target.write_bytes(b"previous result")
-    real_save = Image.Image.save
+    real_write = io._write_bytes
 
-    def save_half_then_fail(self, fp, *args, **kwargs):
-        real_save(self, fp, *args, **kwargs)  # the bytes are on their way...
+    def write_half_then_fail(fd, data):
+        real_write(fd, data[: len(data) // 2])  # the bytes are on their way...
         raise error  # ...when the disk fills up / the user presses Ctrl-C
 
-    monkeypatch.setattr(Image.Image, "save", save_half_then_fail)
+    monkeypatch.setattr(io, "_write_bytes", write_half_then_fail)
     with pytest.raises(expected) as caught:
         io.write_image(target, art())
     if expected is OutputError and error.errno == errno.ENOSPC:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -292,7 +293,7 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
         pixels, icc = original.rgb, original.icc_profile
         alpha = original.alpha if original.alpha is not None else picture.alpha
     result = engine.fill_holes(pixels, hole, method=method, kind=options.kind)
-    if np.array_equal(result[hole], pixels[hole]):
+    if _hole_unchanged(result, pixels, hole):
         # Writing this would silently hand back the input (DeepCreamPy's mosaic-mode failure).
         raise KintsugiError(f"method {method!r} left the hole unchanged; nothing written")
     job.output.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +302,13 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
     if picture.frames > 1:
         note += f"; animated ({picture.frames} frames): first frame only"
     return note
+
+
+def _hole_unchanged(result: np.ndarray, pixels: np.ndarray, hole: np.ndarray) -> bool:
+    # Compare inside the hole's bounding rectangle only: a page may be 24 megapixels.
+    x, y, w, h = cv2.boundingRect(hole.view(np.uint8))
+    window = hole[y : y + h, x : x + w]
+    return np.array_equal(result[y : y + h, x : x + w][window], pixels[y : y + h, x : x + w][window])
 
 
 def _hole_of(job: Job, picture: io.Picture, *, options: Options) -> tuple[np.ndarray, masks.MaskReport]:

@@ -12,12 +12,16 @@ import contextlib
 import errno
 import os
 import secrets
+import struct
 import threading
 import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -39,6 +43,7 @@ _SAVE_FORMATS = {
     ".tiff": "TIFF",
 }
 _ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+_EXIF_ORIENTATION = 0x0112
 
 # Image.MAX_IMAGE_PIXELS is a Pillow global; it is set per call under this lock and restored.
 _PIXEL_LIMIT_LOCK = threading.Lock()
@@ -72,9 +77,9 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
             im.load()
             mode = im.mode
             icc = im.info.get("icc_profile") if mode in ("RGB", "RGBA", "RGBa", "P") else None
-            # exif_transpose returns a new, already rotated image (or a copy when no tag is set).
-            upright = ImageOps.exif_transpose(im)
-            rgb, alpha = _to_rgb_alpha(upright)
+            # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
+            rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
+            rgb, alpha = _to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -169,7 +174,7 @@ def _to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         rgba = np.asarray(im.convert("RGBA"))
         return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
     # CMYK, YCbCr, LAB, HSV, P, L and 1 all have a direct conversion.
-    return np.ascontiguousarray(np.asarray(im.convert("RGB"))), None
+    return np.ascontiguousarray(np.asarray(im if mode == "RGB" else im.convert("RGB"))), None
 
 
 def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
@@ -197,24 +202,20 @@ def write_image(
 
     Either the complete file appears at ``path`` or nothing does: the data goes to a temporary
     file in the same folder (same file system, so the rename is atomic), which is removed on any
-    failure, including KeyboardInterrupt.
+    failure, including KeyboardInterrupt. An existing file at ``path`` stays intact until the
+    new one is complete.
     """
     path = Path(path)
-    fmt = _SAVE_FORMATS.get(path.suffix.lower(), "PNG")
-    image = _to_pillow(rgb, alpha, fmt=fmt, path=path)
-    options: dict[str, object] = {"compress_level": 1} if fmt == "PNG" else {}
-    if fmt == "JPEG":
-        options["quality"] = 95
-    if fmt == "WEBP":
-        options["lossless"] = True  # pixels outside the hole must stay bit-identical
-    if icc_profile:
-        options["icc_profile"] = icc_profile
+    data = encode_image(
+        rgb, alpha, fmt=_SAVE_FORMATS.get(path.suffix.lower(), "PNG"), icc_profile=icc_profile, path=path
+    )
     fd, tmp = _create_temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format=fmt, **options)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            _write_bytes(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -222,6 +223,61 @@ def write_image(
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write ({_short(exc)})") from None
         raise
+
+
+def encode_image(
+    rgb: np.ndarray,
+    alpha: np.ndarray | None,
+    *,
+    fmt: str,
+    icc_profile: bytes | None = None,
+    path: Path | None = None,
+) -> bytes:
+    """The file's bytes. PNG goes through OpenCV with the "up" filter: for a 24-megapixel page
+    that is ~3x faster than Pillow's adaptive filtering, and the files come out smaller."""
+    where = path if path is not None else Path(f"<{fmt}>")
+    _check_output_arrays(rgb, alpha, fmt=fmt, path=where)
+    if fmt != "PNG":
+        return _encode_with_pillow(rgb, alpha, fmt=fmt, icc_profile=icc_profile)
+    if alpha is None:
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    else:
+        bgr = cv2.cvtColor(np.dstack([rgb, alpha]), cv2.COLOR_RGBA2BGRA)
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+    ok, buffer = cv2.imencode(".png", bgr, params)
+    if not ok:
+        raise OutputError(f"{where}: PNG encoding failed")
+    data = buffer.tobytes()
+    return _with_icc_chunk(data, icc_profile) if icc_profile else data
+
+
+def _with_icc_chunk(png: bytes, profile: bytes) -> bytes:
+    """Insert an iCCP chunk right after IHDR (the PNG signature is 8 bytes, IHDR 25)."""
+    payload = b"ICC Profile\0\0" + zlib.compress(profile)  # name, NUL, compression method 0
+    chunk = struct.pack(">I", len(payload)) + b"iCCP" + payload + struct.pack(">I", zlib.crc32(b"iCCP" + payload))
+    return png[:33] + chunk + png[33:]
+
+
+def _encode_with_pillow(rgb: np.ndarray, alpha: np.ndarray | None, *, fmt: str, icc_profile: bytes | None) -> bytes:
+    image = Image.fromarray(rgb, "RGB") if alpha is None else Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    options: dict[str, object] = {}
+    if fmt == "JPEG":
+        options["quality"] = 95
+    if fmt == "WEBP":
+        options["lossless"] = True  # pixels outside the hole must stay bit-identical
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    buffer = BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def _write_bytes(fd: int, data: bytes) -> None:
+    """os.write may write less than asked; loop until everything is out (or an OSError)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _create_temp_beside(path: Path) -> tuple[int, Path]:
@@ -241,16 +297,15 @@ def _create_temp_beside(path: Path) -> tuple[int, Path]:
     raise OutputError(f"{path}: cannot create a temporary file in {path.parent}")
 
 
-def _to_pillow(rgb: np.ndarray, alpha: np.ndarray | None, *, fmt: str, path: Path) -> Image.Image:
+def _check_output_arrays(rgb: np.ndarray, alpha: np.ndarray | None, *, fmt: str, path: Path) -> None:
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise OutputError(f"{path}: expected RGB uint8 HxWx3, got {rgb.dtype} {rgb.shape}")
     if alpha is None:
-        return Image.fromarray(rgb, "RGB")
+        return
     if fmt not in _ALPHA_FORMATS:
         raise OutputError(f"{path}: {fmt} cannot store transparency; write PNG instead")
     if alpha.shape != rgb.shape[:2] or alpha.dtype != np.uint8:
         raise OutputError(f"{path}: alpha must be uint8 {rgb.shape[:2]}, got {alpha.dtype} {alpha.shape}")
-    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
 
 
 def _short(exc: BaseException) -> str:

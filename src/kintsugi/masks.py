@@ -33,6 +33,8 @@ _CHROMA_MAX_LUMA_SHIFT = 18.0
 # Neighbour offsets (dy, dx) in which a fringe pixel looks for its art colour: the 5x5 square,
 # so a 1-pixel ink line between fringe and art does not hide the partner colour.
 _PARTNER_OFFSETS = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
+_OFFSETS_Y = np.array([dy for dy, _ in _PARTNER_OFFSETS])[None, :]  # 1xK
+_OFFSETS_X = np.array([dx for _, dx in _PARTNER_OFFSETS])[None, :]  # 1xK
 _RING = np.ones((3, 3), np.uint8)
 
 
@@ -131,31 +133,29 @@ def absorb_fringe(
         ys, xs = np.nonzero(ring)
         if ys.size == 0:
             break
-        pixel, pixel_ycc = colours[ys, xs], ycc[ys, xs]  # Nx3 each
-        blend = np.full(ys.size, np.inf, np.float32)  # best RGB blend residual over partners
-        chroma = np.zeros(ys.size, bool)  # some partner explains p as a chroma blend
-        nearest = np.full(ys.size, np.inf, np.float32)  # colour distance to the closest partner
-        for dy, dx in _PARTNER_OFFSETS:
-            py, px = ys + dy, xs + dx
-            inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
-            py, px = np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)
-            # Partners lie outward: neither hole nor this ring (the ring's own pixels along the
-            # edge share the fringe colour and would hide the art colour).
-            usable = inside & ~hole[py, px] & ~ring[py, px]
-            partner, partner_ycc = colours[py, px], ycc[py, px]
-            residual = _blend_residual(pixel, partner, target=GREEN, min_blend=min_blend)
-            blend = np.where(usable, np.minimum(blend, residual), blend)
-            chroma_residual = _blend_residual(
-                pixel_ycc[:, 1:], partner_ycc[:, 1:], target=_GREEN_CRCB, min_blend=min_blend / 2
-            )
-            same_luma = np.abs(pixel_ycc[:, 0] - partner_ycc[:, 0]) <= _CHROMA_MAX_LUMA_SHIFT
-            chroma |= usable & same_luma & (chroma_residual <= _CHROMA_MAX_RESIDUAL)
-            distance = np.linalg.norm(pixel - partner, axis=1)
-            nearest = np.where(usable, np.minimum(nearest, distance), nearest)
-        red, green, blue = pixel[:, 0], pixel[:, 1], pixel[:, 2]
+        # All partners at once: N ring pixels x K offsets (one numpy call each, not K).
+        py, px = ys[:, None] + _OFFSETS_Y, xs[:, None] + _OFFSETS_X  # NxK
+        inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
+        py, px = np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)
+        # Partners lie outward: neither hole nor this ring (the ring's own pixels along the edge
+        # share the fringe colour and would hide the art colour).
+        usable = inside & ~hole[py, px] & ~ring[py, px]  # NxK
+        pixel, partner = colours[ys, xs][:, None, :], colours[py, px]  # Nx1x3, NxKx3
+        blend = _blend_residual(pixel, partner, target=GREEN, min_blend=min_blend)  # NxK
+        pixel_ycc, partner_ycc = ycc[ys, xs][:, None, :], ycc[py, px]
+        chroma_residual = _blend_residual(
+            pixel_ycc[..., 1:], partner_ycc[..., 1:], target=_GREEN_CRCB, min_blend=min_blend / 2
+        )
+        same_luma = np.abs(pixel_ycc[..., 0] - partner_ycc[..., 0]) <= _CHROMA_MAX_LUMA_SHIFT
+        chroma = (usable & same_luma & (chroma_residual <= _CHROMA_MAX_RESIDUAL)).any(axis=1)
+        rgb_blend = (usable & (blend <= max_residual)).any(axis=1)
+        difference = pixel - partner
+        distance2 = np.einsum("nkc,nkc->nk", difference, difference)
+        nearest = np.sqrt(np.where(usable, distance2, np.inf).min(axis=1))
+        red, green, blue = pixel[:, 0, 0], pixel[:, 0, 1], pixel[:, 0, 2]
         # A dress at (40,160,60) has G - max(R,B) = 100; flat bright green art continues outward.
         strongly_green = (green >= 160) & (green - np.maximum(red, blue) >= 120) & (nearest > 24)
-        accepted = (blend <= max_residual) | chroma | strongly_green
+        accepted = rgb_blend | chroma | strongly_green
         if not accepted.any():
             break
         hole[ys[accepted], xs[accepted]] = True
@@ -163,15 +163,17 @@ def absorb_fringe(
 
 
 def _blend_residual(pixel: np.ndarray, partner: np.ndarray, *, target: np.ndarray, min_blend: float) -> np.ndarray:
-    """Distance (NxC -> N) of each pixel from the segment partner -> target, i.e. how far it is
-    from any a*target + (1-a)*partner; inf when the best a is outside [min_blend, 1.1] (not
-    green enough, or greener than green beyond JPEG overshoot)."""
-    towards = target.astype(np.float32) - partner  # NxC
-    norm2 = np.einsum("ij,ij->i", towards, towards)
+    """Distance (...xC -> ...) of each pixel from the segment partner -> target, i.e. how far it
+    is from any a*target + (1-a)*partner; inf when the best a is outside [min_blend, 1.1] (not
+    green enough, or greener than green beyond JPEG overshoot). Broadcasts over leading axes."""
+    towards = target.astype(np.float32) - partner  # ...xC
     offset = pixel - partner
+    # einsum rather than sum(axis=-1): reductions over a length-3 axis are slow in numpy.
+    norm2 = np.einsum("...c,...c->...", towards, towards)
     with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.einsum("ij,ij->i", offset, towards) / norm2
-    residual = np.linalg.norm(offset - weight[:, None] * towards, axis=1)
+        weight = np.einsum("...c,...c->...", offset, towards) / norm2
+    miss = offset - weight[..., None] * towards
+    residual = np.sqrt(np.einsum("...c,...c->...", miss, miss))
     valid = (norm2 > 1e-6) & (weight >= min_blend) & (weight <= 1.1)
     return np.where(valid, residual, np.inf).astype(np.float32)
 

@@ -41,10 +41,32 @@ class Box(NamedTuple):
 
 def count_regions(mask: np.ndarray) -> int:
     """Number of 8-connected hole regions in a bool HxW mask."""
-    if not mask.any():
-        return 0
-    count, _ = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
-    return int(count) - 1
+    return len(component_boxes(mask))
+
+
+def component_boxes(mask: np.ndarray) -> np.ndarray:
+    """Bounding boxes (int64 Nx4: y0, x0, y1, x1, half-open) of the 8-connected regions.
+
+    Labelling a whole 24-megapixel page costs ~150 ms, so the page is first cut into occupied
+    rectangles: runs of rows that hold hole pixels, then runs of columns within each. A region
+    never crosses an empty row or column, so each lies whole inside one rectangle, and only the
+    rectangles are labelled.
+    """
+    boxes = []
+    for y0, y1 in _runs(mask.any(axis=1)):
+        band = mask[y0:y1]
+        for x0, x1 in _runs(band.any(axis=0)):
+            crop = np.ascontiguousarray(band[:, x0:x1]).view(np.uint8)
+            count, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8, ltype=cv2.CV_32S)
+            x, y, w, h = (stats[1:count, i].astype(np.int64) for i in range(4))  # row 0 is background
+            boxes.append(np.stack([y + y0, x + x0, y + h + y0, x + w + x0], axis=1))
+    return np.concatenate(boxes) if boxes else np.zeros((0, 4), np.int64)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open (start, stop) of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 def hole_boxes(mask: np.ndarray, *, margin: int) -> list[Box]:
@@ -55,20 +77,12 @@ def hole_boxes(mask: np.ndarray, *, margin: int) -> list[Box]:
         raise ValueError(f"mask must be bool HxW, got {mask.dtype} {mask.shape}")
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
-    if not mask.any():
+    components = component_boxes(mask)
+    if len(components) == 0:
         return []
     height, width = mask.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-    x, y, w, h = (stats[1:count, i].astype(np.int64) for i in range(4))  # row 0 is background
-    boxes = np.stack(
-        [
-            np.maximum(y - margin, 0),
-            np.maximum(x - margin, 0),
-            np.minimum(y + h + margin, height),
-            np.minimum(x + w + margin, width),
-        ],
-        axis=1,
-    )
+    grown = components + np.array([-margin, -margin, margin, margin])
+    boxes = np.clip(grown, 0, [height, width, height, width])
     merged = merge_overlapping(boxes, shape=(height, width))
     order = np.lexsort((merged[:, 1], merged[:, 0]))
     return [Box(*(int(v) for v in merged[i])) for i in order]
