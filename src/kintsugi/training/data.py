@@ -77,8 +77,8 @@ def corrupt(sample: Sample, rng: np.random.Generator, *, task: str) -> tuple[np.
     from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask, random_mosaic_params
 
     params = random_mosaic_params(rng)
-    mask = mosaic_mask(sample.mask, params["block"], params["phase"])
-    return apply_mosaic(sample.image, sample.mask, **params), mask
+    region = mosaic_mask(sample.mask, block=params.block, phase=params.phase)
+    return apply_mosaic(sample.image, sample.mask, **params.kwargs()), region
 
 
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # inputs (B,H,W,3), truths (B,H,W,3), masks (B,H,W)
