@@ -1,0 +1,472 @@
+"""Mosaic detection without a model: a mosaic is a grid of constant blocks with a regular period.
+
+Grid convention (shared with kintsugi.training.synth_mosaic): square blocks of side `block`
+whose first rows / columns lie at y ≡ phase_y and x ≡ phase_x (mod block), 0 <= phase < block.
+
+How detect_mosaic works
+1. Block corners. A pixel corner where 3 or 4 flat 2x2 patches of different tone meet is
+   what a mosaic is made of: every block corner inside it, visible through JPEG. Flat-colour art
+   has long straight edges and L-shaped corners (2 "arms"), rarely 3- or 4-way meetings.
+2. Grid fit. Corners are clustered spatially; each cluster's grid is the (block, phase) that
+   passes through the most corners beyond chance.
+3. Cell test. On that grid every cell is tested: a mosaic block is constant inside and a mosaic
+   edge is a step sitting exactly on the grid line (smooth shading changes as much inside a cell
+   as across its side). A region is built from the cells around grid junctions (3-4 steps
+   meeting at a grid vertex), closed and hole-filled, so flat blocks inside a mosaic count and
+   flat surroundings do not. A region needs several junctions on several grid lines each way.
+
+estimate_grid is for a known mosaic area (e.g. a painted mask): it folds the area's step energy
+modulo every period and takes the period that puts it on the fewest grid lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+# Step energy (estimate_grid): luma steps below this are JPEG ringing or paper noise.
+_EDGE_FLOOR = 6.0
+# Block corners: each 2x2 patch around a corner spans at most this many luma levels (JPEG q85
+# ringing stays below it), and an arm is a step of at least _CORNER_STEP levels.
+_PATCH_RANGE = 12.0
+_CORNER_STEP = 8.0
+# Corners are clustered on a map of _TILE px tiles.
+_TILE = 16
+# Cell test: mean |luma difference| between neighbouring pixels inside a constant cell...
+_MAX_ROUGHNESS = 2.0
+# ...or this fraction of the largest step on its sides (JPEG ringing)...
+_RINGING = 0.1
+# ...and the smallest step between two constant cells (mean over RGB, averaged along the cell
+# side, so JPEG noise averages out) that counts as a mosaic edge.
+_CELL_STEP = 4.0
+# A region needs this many grid junctions, on at least this many distinct grid lines each way.
+_MIN_JUNCTIONS = 4
+_MIN_LINES_EACH_WAY = 2
+# Pixelated texture: a flat block's colour is within this of the texture around it (per channel).
+_TEXTURE_MATCH = 8.0
+# Grids tested per image (each cluster of corners proposes one).
+_MAX_GRIDS = 8
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Block size and grid phase (see the module docstring), with a confidence in [0, 1]."""
+
+    block: int
+    phase_y: int
+    phase_x: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """One detected mosaic: bbox (x0, y0, x1, y1), end-exclusive; phase (phase_y, phase_x)."""
+
+    bbox: tuple[int, int, int, int]
+    block: int
+    phase: tuple[int, int]
+
+
+@dataclass
+class Detection:
+    """mask: bool HxW, True = mosaic (whole blocks). regions: one per connected mosaic."""
+
+    mask: np.ndarray
+    regions: list[Region] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Array helpers
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be RGB uint8 HxWx3, got {getattr(image, 'dtype', type(image))} "
+                         f"{getattr(image, 'shape', '')}")
+
+
+def _check_blocks(min_block: int, max_block: int) -> None:
+    if not 2 <= min_block <= max_block:
+        raise ValueError(f"need 2 <= min_block <= max_block, got {min_block}, {max_block}")
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    """float32 HxW, BT.601 luma: JPEG keeps luma at full resolution, chroma at half."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _lead(length: int, block: int, phase: int) -> tuple[int, int]:
+    """Padding (before, after) that turns 0..length-1 into whole blocks aligned on `phase`."""
+    before = (block - phase % block) % block
+    return before, -(length + before) % block
+
+
+def _to_cells(arr: np.ndarray, block: int, phase: tuple[int, int]) -> np.ndarray:
+    """HxW[xC] → (ny, block, nx, block[, C]); partial border cells are padded by edge repeat."""
+    (t, b), (left, r) = _lead(arr.shape[0], block, phase[0]), _lead(arr.shape[1], block, phase[1])
+    p = np.pad(arr, ((t, b), (left, r)) + ((0, 0),) * (arr.ndim - 2), mode="edge")
+    ny, nx = p.shape[0] // block, p.shape[1] // block
+    return p.reshape((ny, block, nx, block) + arr.shape[2:])
+
+
+def _from_cells(cells: np.ndarray, shape: tuple[int, int], block: int,
+                phase: tuple[int, int]) -> np.ndarray:
+    """Cell map (ny, nx) → pixel map of `shape`."""
+    t, _ = _lead(shape[0], block, phase[0])
+    left, _ = _lead(shape[1], block, phase[1])
+    full = np.repeat(np.repeat(cells, block, axis=0), block, axis=1)
+    return full[t:t + shape[0], left:left + shape[1]]
+
+
+# ---------------------------------------------------------------------------------------------
+# estimate_grid: periodicity of step energy
+
+
+def _step_energy(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Thinned, floored luma steps: ex (H, W-1) between columns x and x+1, ey (H-1, W).
+    Only local maxima along the step direction are kept, so a blurred block edge collapses back
+    onto its grid line."""
+
+    def thin(d: np.ndarray) -> np.ndarray:  # d (..., n): |differences| along the last axis
+        left = np.pad(d[..., :-1], [(0, 0)] * (d.ndim - 1) + [(1, 0)])
+        right = np.pad(d[..., 1:], [(0, 0)] * (d.ndim - 1) + [(0, 1)])
+        return np.where((d >= left) & (d > right), np.maximum(d - _EDGE_FLOOR, 0.0), 0.0)
+
+    ex = thin(np.abs(np.diff(luma, axis=1)))
+    ey = thin(np.abs(np.diff(luma, axis=0)).T).T
+    return ex.astype(np.float32), ey.astype(np.float32)
+
+
+def _comb(profile: np.ndarray, block: int) -> tuple[float, int, int]:
+    """profile (n,): step energy per grid-line position (position x = between x and x+1).
+    Returns (score, residue, lines): the share of energy on the best residue mod `block`,
+    normalised so 0 = spread evenly and 1 = all on it; that residue; and how many distinct lines
+    on it carry at least a tenth of the strongest one's energy."""
+    fold = np.bincount(np.arange(profile.size) % block, profile, minlength=block)
+    total = float(fold.sum())
+    if total <= 0:
+        return 0.0, 0, 0
+    r = int(fold.argmax())
+    teeth = profile[r::block]
+    lines = int(np.count_nonzero(teeth >= 0.1 * teeth.max()))
+    return (float(fold[r]) / total - 1.0 / block) / (1.0 - 1.0 / block), r, lines
+
+
+def _grid_from_energy(ex: np.ndarray, ey: np.ndarray, *, min_block: int, max_block: int) -> Grid:
+    """Grid of the area whose step energy is ex (H, W-1), ey (H-1, W): the largest period whose
+    comb score is within 10% of the best (divisors of the true period score as well). A direction
+    counts only with >= 2 lines on the grid, since one straight edge fits any period."""
+    col, row = ex.sum(axis=0), ey.sum(axis=1)  # (W-1,), (H-1,)
+    e_col, e_row = float(col.sum()), float(row.sum())
+    fits = []
+    for b in range(min_block, max_block + 1):
+        sx, rx, nx = _comb(col, b)
+        sy, ry, ny = _comb(row, b)
+        # Weight each direction by its energy: a thin strip may show lines one way only.
+        wx, wy = e_col * (nx >= 2), e_row * (ny >= 2)
+        score = (sx * wx + sy * wy) / max(wx + wy, 1e-9)
+        fits.append((score, b, (ry + 1) % b, (rx + 1) % b))  # blocks start after the step
+    best = max(f[0] for f in fits)
+    if best <= 0:
+        return Grid(block=8, phase_y=0, phase_x=0, confidence=0.0)
+    score, b, py, px = max((f for f in fits if f[0] >= 0.9 * best), key=lambda f: f[1])
+    return Grid(block=b, phase_y=py, phase_x=px, confidence=float(np.clip(score, 0.0, 1.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# detect_mosaic, step 1-2: block corners and their grids
+
+
+def _block_corners(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of pixel corners where 3-4 flat patches of different tone meet. Corner (y, x)
+    lies between rows y-1 | y and columns x-1 | x, so a block corner has y ≡ phase_y, x ≡ phase_x.
+
+    Each of the four 2x2 patches around the corner must be flat (range <= _PATCH_RANGE) and at
+    least 3 of the 4 arms (the line segments between neighbouring patches) must be steps.
+    """
+    s = 2
+    kernel = np.ones((s, s), np.uint8)
+    # mean and range of the s x s patch whose top-left pixel is (y, x); (H, W) each
+    mean = cv2.boxFilter(luma, -1, (s, s), anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+    spread = (cv2.dilate(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+              - cv2.erode(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE))
+    h, w = luma.shape
+    ny, nx = h - 2 * s + 1, w - 2 * s + 1
+    if ny <= 0 or nx <= 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    quads = [(0, 0), (0, s), (s, 0), (s, s)]  # TL, TR, BL, BR patches of corner (y + s, x + s)
+    m = [mean[a:a + ny, b:b + nx] for a, b in quads]
+    flat = np.logical_and.reduce([spread[a:a + ny, b:b + nx] <= _PATCH_RANGE for a, b in quads])
+    arms = sum((np.abs(p - q) >= _CORNER_STEP).astype(np.uint8)
+               for p, q in ((m[0], m[1]), (m[2], m[3]), (m[0], m[2]), (m[1], m[3])))
+    ys, xs = np.nonzero(flat & (arms >= 3))
+    return ys + s, xs + s
+
+
+def _fit_grid(ys: np.ndarray, xs: np.ndarray, *, min_block: int, max_block: int) -> tuple[int, int, int, int]:
+    """The grid (block, phase_y, phase_x) through the most corners, and how many it passes through.
+
+    Counts are taken in excess of chance (n / block² of n scattered corners land on any one
+    residue pair), so stray corners do not favour small periods. Divisors of the true period pass
+    through the same corners, so the largest period within 15% of the best excess wins; a
+    multiple passes through only ~1/k² of them.
+    """
+    fits = []
+    for b in range(min_block, max_block + 1):
+        counts = np.bincount((ys % b) * b + xs % b, minlength=b * b)
+        r = int(counts.argmax())
+        fits.append((counts[r] - ys.size / (b * b), int(counts[r]), b, r // b, r % b))
+    top = max(f[0] for f in fits)
+    _, count, b, py, px = max((f for f in fits if f[0] >= 0.85 * top), key=lambda f: f[2])
+    return b, py, px, count
+
+
+def _candidate_grids(luma: np.ndarray, *, min_block: int, max_block: int) -> list[tuple[int, int, int]]:
+    """Distinct grids (block, phase_y, phase_x) fitted to clusters of block corners, best first."""
+    ys, xs = _block_corners(luma)
+    if ys.size < _MIN_JUNCTIONS:
+        return []
+    h, w = luma.shape
+    tiles = np.zeros((-(-h // _TILE), -(-w // _TILE)), np.uint8)
+    tiles[ys // _TILE, xs // _TILE] = 1
+    # Corners of one mosaic lie at most a few blocks apart (flat blocks leave gaps).
+    reach = 2 * (-(-max_block // _TILE)) + 1
+    tiles = cv2.dilate(tiles, np.ones((reach, reach), np.uint8))
+    n, labels = cv2.connectedComponents(tiles, connectivity=8)
+    cluster = labels[ys // _TILE, xs // _TILE]
+    grids: dict[tuple[int, int, int], int] = {}
+    for k in range(1, n):
+        sel = cluster == k
+        if np.count_nonzero(sel) < _MIN_JUNCTIONS:
+            continue
+        b, py, px, count = _fit_grid(ys[sel], xs[sel], min_block=min_block, max_block=max_block)
+        if count >= _MIN_JUNCTIONS:
+            grids[(b, py, px)] = grids.get((b, py, px), 0) + count
+    return sorted(grids, key=lambda g: -grids[g])[:_MAX_GRIDS]
+
+
+# ---------------------------------------------------------------------------------------------
+# detect_mosaic, step 3: cell test on one grid
+
+
+@dataclass
+class _Cells:
+    """Per-cell results for one grid; shapes (ny, nx), (ny, nx-1) and (ny-1, nx)."""
+
+    constant: np.ndarray  # bool, flat inside
+    means: np.ndarray  # float32 (ny, nx, 3), mean colour of each cell's core
+    step_x: np.ndarray  # bool, a mosaic edge between cell (i, j) and (i, j+1)
+    step_y: np.ndarray  # bool, a mosaic edge between cell (i, j) and (i+1, j)
+
+
+def _cell_test(rgb: np.ndarray, luma: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
+    b = block
+    m = 1 if b >= 6 else 0  # skip a 1 px rim: blur and chroma subsampling soften block edges
+    core = slice(m, b - m)
+    lc = _to_cells(luma, b, phase)  # (ny, b, nx, b)
+    dx = np.abs(np.diff(lc, axis=3))[:, core, :, m:b - 1 - m]  # differences inside the core
+    dy = np.abs(np.diff(lc, axis=1))[:, m:b - 1 - m, :, core]
+    n = dx[0, :, 0].size + dy[0, :, 0].size
+    rough = (dx.sum(axis=(1, 3)) + dy.sum(axis=(1, 3))) / max(n, 1)  # (ny, nx)
+
+    cc = _to_cells(rgb.astype(np.float32), b, phase)  # (ny, b, nx, b, 3)
+    means = cc[:, core, :, core].mean(axis=(1, 3))  # (ny, nx, 3)
+    i0, i1 = (b - 2, 1) if b >= 4 else (0, b - 1)
+    # Step across a grid line from 2 px before it to 1 px after, averaged along the cell side:
+    # a step softened over ~3 px still counts in full. (ny, nx-1) and (ny-1, nx).
+    sx = np.abs((cc[:, core, 1:, i1] - cc[:, core, :-1, i0]).mean(axis=1)).mean(axis=-1)
+    sy = np.abs((cc[1:, i1, :, core] - cc[:-1, i0, :, core]).mean(axis=2)).mean(axis=-1)
+    cx = np.abs(means[:, 1:] - means[:, :-1]).mean(axis=-1)
+    cy = np.abs(means[1:] - means[:-1]).mean(axis=-1)
+    # JPEG rings inside a block in proportion to the steps around it, so a cell next to strong
+    # steps may ripple more and still be a constant block.
+    big = np.zeros(rough.shape, np.float32)
+    big[:, 1:] = np.maximum(big[:, 1:], sx)
+    big[:, :-1] = np.maximum(big[:, :-1], sx)
+    big[1:] = np.maximum(big[1:], sy)
+    big[:-1] = np.maximum(big[:-1], sy)
+    constant = rough <= np.maximum(_MAX_ROUGHNESS, _RINGING * big)
+    # A mosaic edge: a step between two constant cells that carries most of the contrast between
+    # their cores and dwarfs the ripple inside them (a ramp steps ~3x its in-cell slope).
+    rx = np.maximum(rough[:, 1:], rough[:, :-1])
+    ry = np.maximum(rough[1:], rough[:-1])
+    step_x = constant[:, 1:] & constant[:, :-1] & (sx >= _CELL_STEP) & (sx >= 0.5 * cx) & (sx >= 4 * rx)
+    step_y = constant[1:] & constant[:-1] & (sy >= _CELL_STEP) & (sy >= 0.5 * cy) & (sy >= 4 * ry)
+    return _Cells(constant=constant, means=means, step_x=step_x, step_y=step_y)
+
+
+def _fill_holes(cells: np.ndarray) -> np.ndarray:
+    """bool (ny, nx) with enclosed background filled (flood fill from the outside)."""
+    h, w = cells.shape
+    canvas = np.zeros((h + 2, w + 2), np.uint8)
+    canvas[1:-1, 1:-1] = cells
+    cv2.floodFill(canvas, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 2)
+    return canvas[1:-1, 1:-1] != 2
+
+
+def _regions_on_grid(cells: _Cells) -> list[tuple[np.ndarray, int]]:
+    """Mosaic regions on one grid as (cell map bool (ny, nx), number of junctions).
+
+    A junction is a grid vertex where at least 3 of its 4 arms are steps. Region cells touch a
+    junction and have steps on >= 2 of their own sides (a flat cell outside the mosaic that only
+    borders it has 1); the cell map is then closed and hole-filled, so flat blocks enclosed by
+    the mosaic count.
+    """
+    sx, sy = cells.step_x, cells.step_y  # (ny, nx-1), (ny-1, nx)
+    arms = sx[:-1].astype(np.uint8) + sx[1:] + sy[:, :-1] + sy[:, 1:]  # (ny-1, nx-1) vertices
+    junction = arms >= 3
+    near = np.zeros(cells.constant.shape, bool)  # the 4 cells around each junction
+    near[:-1, :-1] |= junction
+    near[:-1, 1:] |= junction
+    near[1:, :-1] |= junction
+    near[1:, 1:] |= junction
+    sides = np.zeros(cells.constant.shape, np.uint8)
+    sides[:, 1:] += sx
+    sides[:, :-1] += sx
+    sides[1:] += sy
+    sides[:-1] += sy
+    evidence = (near & (sides >= 2)).astype(np.uint8)
+    closed = cv2.morphologyEx(evidence, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) | evidence
+    n, labels = cv2.connectedComponents(closed, connectivity=8)
+    out = []
+    for k in range(1, n):
+        comp = labels == k
+        inside = comp[:-1, :-1] & comp[1:, 1:] & junction
+        count = int(inside.sum())
+        lines = min(np.count_nonzero(inside.any(axis=0)), np.count_nonzero(inside.any(axis=1)))
+        if count >= _MIN_JUNCTIONS and lines >= _MIN_LINES_EACH_WAY:
+            region = _fill_holes(comp)
+            # Mosaics are drawn as rectangles or blobs: constant cells within the hull of the
+            # evidence belong to it (flat blocks at its edge have no steps to show).
+            region |= _hull(comp) & cells.constant
+            region = _add_pixelated_texture(region, cells)
+            out.append((region, count))
+    return out
+
+
+def _hull(cells: np.ndarray) -> np.ndarray:
+    """bool (ny, nx): the cells inside the convex hull of the True cells (centres)."""
+    ys, xs = np.nonzero(cells)
+    pts = np.stack([xs, ys], axis=1).astype(np.int32)
+    out = np.zeros(cells.shape, np.uint8)
+    cv2.fillConvexPoly(out, cv2.convexHull(pts), 1)
+    return out.astype(bool)
+
+
+_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
+
+
+def _add_pixelated_texture(region: np.ndarray, cells: _Cells) -> np.ndarray:
+    """Add flat blocks next to the region that are pixelated texture (paper grain, screentone,
+    hatching): a group of constant cells that is surrounded by textured cells of the same mean
+    colour. A flat fill next to a mosaic is bounded by outlines of another colour instead, and is
+    left out. region: bool (ny, nx)."""
+    free = (cells.constant & ~region).astype(np.uint8)
+    n, labels = cv2.connectedComponents(free, connectivity=4)
+    touching = np.unique(labels[cv2.dilate(region.astype(np.uint8), _CROSS).astype(bool) & (free > 0)])
+    out = region.copy()
+    limit = 2 * np.count_nonzero(region)
+    for k in touching:
+        comp = labels == k
+        if np.count_nonzero(comp) > limit:
+            continue
+        ring = cv2.dilate(comp.astype(np.uint8), _CROSS).astype(bool) & ~comp & ~region
+        if not ring.any():
+            out |= comp
+            continue
+        # For each ring cell, the colour distance to the nearest-in-colour neighbour in comp.
+        textured = ring & ~cells.constant
+        if np.count_nonzero(textured) < 0.6 * np.count_nonzero(ring):
+            continue
+        ry, rx = np.nonzero(textured)
+        close = 0
+        for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+            qy, qx = ry + dy, rx + dx
+            ok = (qy >= 0) & (qy < comp.shape[0]) & (qx >= 0) & (qx < comp.shape[1])
+            qy, qx = np.where(ok, qy, 0), np.where(ok, qx, 0)
+            d = np.abs(cells.means[ry, rx] - cells.means[qy, qx]).max(axis=-1)
+            close |= ok & comp[qy, qx] & (d <= _TEXTURE_MATCH)
+        if np.count_nonzero(close) >= 0.6 * ry.size:
+            out |= comp
+    return out
+
+
+@dataclass
+class _Find:
+    mask: np.ndarray  # bool HxW
+    block: int
+    phase: tuple[int, int]
+    junctions: int
+
+
+def _is_multiple(f: _Find, g: _Find) -> bool:
+    """f's grid lines are every k-th line (k >= 2) of g's."""
+    return (f.block > g.block and f.block % g.block == 0
+            and f.phase[0] % g.block == g.phase[0] and f.phase[1] % g.block == g.phase[1])
+
+
+def _pick(finds: list[_Find]) -> list[_Find]:
+    """Resolve finds of different grids over the same pixels: the most junctions wins, except
+    that a grid made of every k-th line of the winner's, with nearly as many junctions, is the
+    true one (the winner's extra lines run through the middle of constant blocks)."""
+    kept: list[_Find] = []
+    for f in sorted(finds, key=lambda f: (-f.junctions, -f.block)):
+        area = np.count_nonzero(f.mask)
+        clash = [i for i, g in enumerate(kept) if np.count_nonzero(g.mask & f.mask) > 0.3 * area]
+        if not clash:
+            kept.append(f)
+            continue
+        for i in clash:
+            if _is_multiple(f, kept[i]) and f.junctions >= 0.7 * kept[i].junctions:
+                kept[i] = f
+                break
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def estimate_grid(image: np.ndarray, mask: np.ndarray | None = None, *, min_block: int = 4,
+                  max_block: int = 32) -> Grid:
+    """Block size and phase of the mosaic in `image` (RGB uint8 HxWx3), within `mask` (bool HxW)
+    if given — steps on the mask's border count, as a mosaic's border lies on its grid.
+
+    confidence is the comb score in [0, 1]: the normalised share of step energy on the grid lines.
+    0 means no periodic structure was found; block is then 8 with phase 0.
+    """
+    _check_image(image)
+    _check_blocks(min_block, max_block)
+    ex, ey = _step_energy(_luma(image))
+    if mask is not None:
+        if mask.dtype != np.bool_ or mask.shape != image.shape[:2]:
+            raise ValueError(f"mask must be bool HxW matching the image, got {mask.dtype} {mask.shape}")
+        ex = ex * (mask[:, 1:] | mask[:, :-1])
+        ey = ey * (mask[1:] | mask[:-1])
+    return _grid_from_energy(ex, ey, min_block=min_block, max_block=max_block)
+
+
+def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32) -> Detection:
+    """Find mosaic regions in an RGB uint8 HxWx3 image. Returns the mask (bool HxW, True =
+    mosaic, whole blocks) and one Region per connected mosaic with its block size and phase."""
+    _check_image(image)
+    _check_blocks(min_block, max_block)
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), bool)
+    if h < 2 * min_block or w < 2 * min_block:
+        return Detection(mask=mask)
+    luma = _luma(image)
+    finds = []
+    for b, py, px in _candidate_grids(luma, min_block=min_block, max_block=max_block):
+        for cell_map, count in _regions_on_grid(_cell_test(image, luma, b, (py, px))):
+            finds.append(_Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b,
+                               phase=(py, px), junctions=count))
+    regions = []
+    for f in _pick(finds):
+        mask |= f.mask
+        ys, xs = np.nonzero(f.mask)
+        regions.append(Region(bbox=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+                              block=f.block, phase=f.phase))
+    return Detection(mask=mask, regions=regions)
