@@ -70,16 +70,20 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     path = Path(path)
     _check_readable_file(path)
     try:
-        with _open_limited(path, max_pixels) as im:
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            if frames > 1:
-                im.seek(0)  # animated GIF/WebP/APNG: repair the first frame only
-            im.load()
-            mode = im.mode
-            icc = im.info.get("icc_profile") if mode in ("RGB", "RGBA", "RGBa", "P") else None
-            # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
-            rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
-            rgb, alpha = _to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
+        # Pillow warns (UserWarning) about damaged EXIF/TIFF tags it then skips; the user gets
+        # either a picture or one clear error, never a stream of library warnings.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with _open_limited(path, max_pixels) as im:
+                frames = int(getattr(im, "n_frames", 1) or 1)
+                if frames > 1:
+                    im.seek(0)  # animated GIF/WebP/APNG: repair the first frame only
+                im.load()
+                mode = im.mode
+                icc = im.info.get("icc_profile") if mode in ("RGB", "RGBA", "RGBa", "P") else None
+                # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
+                rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
+                rgb, alpha = _to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -142,7 +146,7 @@ def _open_limited(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
         Image.MAX_IMAGE_PIXELS = None
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                warnings.simplefilter("ignore")  # DecompressionBombWarning: our own check follows
                 im = Image.open(path)
         except PermissionError as exc:
             raise ImageReadError(f"{path}: cannot open ({_short(exc)})") from None
