@@ -44,7 +44,7 @@ def test_inpaint_method_in_mosaic_mode_is_refused(tmp_path, capsys):
     save(tmp_path / "o" / "a.png", art())
     code = _run("inpaint", tmp_path / "p", "-o", tmp_path / "out", "--originals", tmp_path / "o", "--method", "telea")
     assert code == 2
-    assert "is a inpaint method; mosaic mode (--originals) needs one of" in capsys.readouterr().err
+    assert "method 'telea' is for inpainting, not mosaic restoration; use one of:" in capsys.readouterr().err
 
 
 def test_missing_originals_folder(tmp_path, capsys):

@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kintsugi import engine, io, masks, methods, regions
-from kintsugi.errors import KintsugiError, MethodError, NoHoleFound, OutputError, PairingError
+from kintsugi.errors import KintsugiError, NoHoleFound, OutputError, PairingError
 
 Status = Literal["done", "skipped", "failed"]
 
@@ -202,12 +202,7 @@ def prepare(options: Options) -> str:
 
     Raises MethodError (unknown method, or of the wrong kind for the mode) and OutputError (the
     output folder cannot be created or written)."""
-    name = options.method or methods.default_method(options.kind)
-    meta = methods.info(name)
-    if meta.kind != options.kind:
-        wanted = ", ".join(i.name for i in methods.available(options.kind)) or "none available"
-        mode = "mosaic mode (--originals)" if options.kind == "mosaic" else "inpainting"
-        raise MethodError(f"method {name!r} is a {meta.kind} method; {mode} needs one of: {wanted}")
+    name = methods.require(options.method, kind=options.kind).name
     methods.get(name)  # build it now: a broken backend fails once, not once per file
     ensure_writable_dir(Path(options.output_dir))
     return name

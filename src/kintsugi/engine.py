@@ -22,11 +22,8 @@ def fill_holes(image: np.ndarray, mask: np.ndarray, *, method: str | None = None
     """
     image = check_image(image)
     mask = check_mask(mask, shape=image.shape[:2])
-    name = method or methods.default_method(kind)
-    meta = methods.info(name)
-    if meta.kind != kind:
-        wanted = ", ".join(i.name for i in methods.available(kind)) or "none available"
-        raise MethodError(f"method {name!r} is a {meta.kind} method; this needs a {kind} method ({wanted})")
+    meta = methods.require(method, kind=kind)
+    name = meta.name
     result = image.copy()
     if not mask.any():
         return result

@@ -26,6 +26,7 @@ from kintsugi.errors import MethodError
 
 Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]
 KINDS = ("inpaint", "mosaic")
+_KIND_LABELS = {"inpaint": "inpainting", "mosaic": "mosaic restoration"}
 
 # Preference order per kind; the first available one is the default. The one place defaults live.
 _PREFERENCE = {
@@ -103,6 +104,17 @@ def available(kind: str | None = None) -> list[MethodInfo]:
         for name, entry in list(_registry.items())
         if (kind is None or entry.info.kind == kind) and _usable(entry)
     ]
+
+
+def require(name: str | None, *, kind: str) -> MethodInfo:
+    """Metadata of method ``name`` (None: the default of ``kind``), which must be of ``kind``."""
+    meta = info(name or default_method(kind))
+    if meta.kind != kind:
+        wanted = ", ".join(i.name for i in available(kind)) or "none is installed"
+        raise MethodError(
+            f"method {meta.name!r} is for {_KIND_LABELS[meta.kind]}, not {_KIND_LABELS[kind]}; use one of: {wanted}"
+        )
+    return meta
 
 
 def default_method(kind: str) -> str:
