@@ -29,12 +29,13 @@ import numpy as np
 # Step energy (estimate_grid): luma steps below this are JPEG ringing or paper noise.
 _EDGE_FLOOR = 6.0
 # Block corners: each 2x2 patch around a corner spans at most this many luma levels (JPEG q85
-# ringing stays below it), and an arm is a step of at least _CORNER_STEP levels.
-_PATCH_RANGE = 12.0
+# ringing next to a strong edge stays below it), and an arm is a step of at least _CORNER_STEP
+# levels and 1.5x the range of the patches it separates.
+_PATCH_RANGE = 30.0
 _CORNER_STEP = 8.0
 # Corners are clustered on a map of _TILE px tiles.
 _TILE = 16
-# Cell test: mean |luma difference| between neighbouring pixels inside a constant cell...
+# Cell test: mean |difference| (over RGB) between neighbouring pixels inside a constant cell...
 _MAX_ROUGHNESS = 2.0
 # ...or this fraction of the largest step on its sides (JPEG ringing)...
 _RINGING = 0.1
@@ -198,9 +199,12 @@ def _block_corners(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     quads = [(0, 0), (0, s), (s, 0), (s, s)]  # TL, TR, BL, BR patches of corner (y + s, x + s)
     m = [mean[a:a + ny, b:b + nx] for a, b in quads]
-    flat = np.logical_and.reduce([spread[a:a + ny, b:b + nx] <= _PATCH_RANGE for a, b in quads])
-    arms = sum((np.abs(p - q) >= _CORNER_STEP).astype(np.uint8)
-               for p, q in ((m[0], m[1]), (m[2], m[3]), (m[0], m[2]), (m[1], m[3])))
+    r = [spread[a:a + ny, b:b + nx] for a, b in quads]
+    flat = np.logical_and.reduce([q <= _PATCH_RANGE for q in r])
+    # An arm is a step: a jump between two patches well above the ripple inside them (on a ramp,
+    # neighbouring 2x2 patches differ by about their own range).
+    arms = sum((np.abs(m[i] - m[j]) >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
+               for i, j in ((0, 1), (2, 3), (0, 2), (1, 3)))
     ys, xs = np.nonzero(flat & (arms >= 3))
     return ys + s, xs + s
 
@@ -238,12 +242,18 @@ def _candidate_grids(luma: np.ndarray, *, min_block: int, max_block: int) -> lis
     cluster = labels[ys // _TILE, xs // _TILE]
     grids: dict[tuple[int, int, int], int] = {}
     for k in range(1, n):
-        sel = cluster == k
-        if np.count_nonzero(sel) < _MIN_JUNCTIONS:
-            continue
-        b, py, px, count = _fit_grid(ys[sel], xs[sel], min_block=min_block, max_block=max_block)
-        if count >= _MIN_JUNCTIONS:
+        cy, cx = ys[cluster == k], xs[cluster == k]
+        # Nearby mosaics with different grids share a cluster: fit, drop the corners on that
+        # grid, and fit the rest again.
+        for _ in range(3):
+            if cy.size < _MIN_JUNCTIONS:
+                break
+            b, py, px, count = _fit_grid(cy, cx, min_block=min_block, max_block=max_block)
+            if count < _MIN_JUNCTIONS:
+                break
             grids[(b, py, px)] = grids.get((b, py, px), 0) + count
+            off = ((cy - py) % b != 0) | ((cx - px) % b != 0)
+            cy, cx = cy[off], cx[off]
     return sorted(grids, key=lambda g: -grids[g])[:_MAX_GRIDS]
 
 
@@ -261,17 +271,19 @@ class _Cells:
     step_y: np.ndarray  # bool, a mosaic edge between cell (i, j) and (i+1, j)
 
 
-def _cell_test(rgb: np.ndarray, luma: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
+def _cell_test(rgb: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
     b = block
     m = 1 if b >= 6 else 0  # skip a 1 px rim: blur and chroma subsampling soften block edges
     core = slice(m, b - m)
-    lc = _to_cells(luma, b, phase)  # (ny, b, nx, b)
-    dx = np.abs(np.diff(lc, axis=3))[:, core, :, m:b - 1 - m]  # differences inside the core
-    dy = np.abs(np.diff(lc, axis=1))[:, m:b - 1 - m, :, core]
-    n = dx[0, :, 0].size + dy[0, :, 0].size
-    rough = (dx.sum(axis=(1, 3)) + dy.sum(axis=(1, 3))) / max(n, 1)  # (ny, nx)
-
     cc = _to_cells(rgb.astype(np.float32), b, phase)  # (ny, b, nx, b, 3)
+    # Ripple inside the core: mean |difference| between neighbours, in luma and in chroma (a
+    # colour ramp may be flat in luma). JPEG halves the chroma resolution and smears it across
+    # block edges, so chroma ripple counts half. (ny, nx)
+    ycc = _to_cells(cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32), b, phase)
+    dx = np.abs(np.diff(ycc, axis=3))[:, core, :, m:b - 1 - m].mean(axis=(1, 3))  # (ny, nx, 3)
+    dy = np.abs(np.diff(ycc, axis=1))[:, m:b - 1 - m, :, core].mean(axis=(1, 3))
+    ripple = (dx + dy) / 2
+    rough = np.maximum(ripple[..., 0], 0.5 * ripple[..., 1:].mean(axis=-1))
     means = cc[:, core, :, core].mean(axis=(1, 3))  # (ny, nx, 3)
     i0, i1 = (b - 2, 1) if b >= 4 else (0, b - 1)
     # Step across a grid line from 2 px before it to 1 px after, averaged along the cell side:
@@ -289,11 +301,15 @@ def _cell_test(rgb: np.ndarray, luma: np.ndarray, block: int, phase: tuple[int, 
     big[:-1] = np.maximum(big[:-1], sy)
     constant = rough <= np.maximum(_MAX_ROUGHNESS, _RINGING * big)
     # A mosaic edge: a step between two constant cells that carries most of the contrast between
-    # their cores and dwarfs the ripple inside them (a ramp steps ~3x its in-cell slope).
-    rx = np.maximum(rough[:, 1:], rough[:, :-1])
-    ry = np.maximum(rough[1:], rough[:-1])
-    step_x = constant[:, 1:] & constant[:, :-1] & (sx >= _CELL_STEP) & (sx >= 0.5 * cx) & (sx >= 4 * rx)
-    step_y = constant[1:] & constant[:-1] & (sy >= _CELL_STEP) & (sy >= 0.5 * cy) & (sy >= 4 * ry)
+    # their cores and dwarfs the RGB ripple inside them. A ramp steps only 3/b of the core
+    # contrast across the line, and about 3x its ripple.
+    ripple_rgb = (np.abs(np.diff(cc, axis=3))[:, core, :, m:b - 1 - m].mean(axis=(1, 3, 4))
+                  + np.abs(np.diff(cc, axis=1))[:, m:b - 1 - m, :, core].mean(axis=(1, 3, 4))) / 2
+    share = 0.7 if b >= 6 else 0.5
+    rx = np.maximum(ripple_rgb[:, 1:], ripple_rgb[:, :-1])
+    ry = np.maximum(ripple_rgb[1:], ripple_rgb[:-1])
+    step_x = constant[:, 1:] & constant[:, :-1] & (sx >= _CELL_STEP) & (sx >= share * cx) & (sx >= 4 * rx)
+    step_y = constant[1:] & constant[:-1] & (sy >= _CELL_STEP) & (sy >= share * cy) & (sy >= 4 * ry)
     return _Cells(constant=constant, means=means, step_x=step_x, step_y=step_y)
 
 
@@ -328,12 +344,14 @@ def _regions_on_grid(cells: _Cells) -> list[tuple[np.ndarray, int]]:
     sides[1:] += sy
     sides[:-1] += sy
     evidence = (near & (sides >= 2)).astype(np.uint8)
-    closed = cv2.morphologyEx(evidence, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) | evidence
+    # Close gaps of one cell (pad first: OpenCV's erosion treats the outside as set).
+    padded = cv2.morphologyEx(np.pad(evidence, 2), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    closed = padded[2:-2, 2:-2] | evidence
     n, labels = cv2.connectedComponents(closed, connectivity=8)
     out = []
     for k in range(1, n):
         comp = labels == k
-        inside = comp[:-1, :-1] & comp[1:, 1:] & junction
+        inside = (comp[:-1, :-1] | comp[:-1, 1:] | comp[1:, :-1] | comp[1:, 1:]) & junction
         count = int(inside.sum())
         lines = min(np.count_nonzero(inside.any(axis=0)), np.count_nonzero(inside.any(axis=1)))
         if count >= _MIN_JUNCTIONS and lines >= _MIN_LINES_EACH_WAY:
@@ -460,7 +478,7 @@ def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32)
     luma = _luma(image)
     finds = []
     for b, py, px in _candidate_grids(luma, min_block=min_block, max_block=max_block):
-        for cell_map, count in _regions_on_grid(_cell_test(image, luma, b, (py, px))):
+        for cell_map, count in _regions_on_grid(_cell_test(image, b, (py, px))):
             finds.append(_Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b,
                                phase=(py, px), junctions=count))
     regions = []

@@ -1,0 +1,175 @@
+"""Mosaic detection: grid estimation, regions, and no false alarms on flat-colour art."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from kintsugi.detect import Detection, Grid, detect_mosaic, estimate_grid
+from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask
+
+
+def painting(height: int = 160, width: int = 200, *, seed: int = 0) -> np.ndarray:
+    """Detailed art (RGB uint8 HxWx3): smooth colour waves under anti-aliased shapes and ink."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    chans = [128 + 90 * np.sin(xx / rng.uniform(7, 15) + yy / rng.uniform(9, 19) + rng.uniform(0, 6))
+             for _ in range(3)]
+    image = np.clip(np.stack(chans, axis=-1), 0, 255).astype(np.uint8)
+    for _ in range(12):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        axes = (int(rng.integers(4, 30)), int(rng.integers(4, 30)))
+        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
+        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, (20, 20, 30), 1, cv2.LINE_AA)
+    return image
+
+
+def flat_art(kind: str, height: int = 160, width: int = 200) -> np.ndarray:
+    """Flat-colour art with large constant areas and no mosaic."""
+    image = np.full((height, width, 3), 255, np.uint8)
+    if kind == "blobs":  # anime-like: flat fills with ink outlines
+        for centre, axes, colour in (((60, 70), (50, 40), (250, 214, 190)), ((140, 90), (45, 60), (90, 120, 220)),
+                                     ((110, 40), (30, 20), (230, 60, 80))):
+            cv2.ellipse(image, centre, axes, 20, 0, 360, colour, -1, cv2.LINE_AA)
+            cv2.ellipse(image, centre, axes, 20, 0, 360, (20, 20, 30), 2, cv2.LINE_AA)
+    elif kind == "grid-aligned boxes":  # clip-art / UI boxes whose edges all sit on multiples of 8
+        colours = [(200, 40, 40), (40, 160, 60), (40, 60, 200), (240, 200, 40), (120, 120, 120)]
+        for i, (y, x) in enumerate(((8, 8), (8, 88), (64, 16), (64, 120), (112, 56))):
+            image[y:y + 40, x:x + 64] = colours[i]
+    elif kind == "touching boxes":  # flat colour patches meeting edge to edge, like a flag or chart
+        image[:, :] = (30, 60, 160)
+        image[40:120, 0:96] = (220, 30, 40)
+        image[40:120, 96:200] = (250, 250, 250)
+        image[80:160, 48:144] = (40, 170, 70)
+    elif kind == "gradient":
+        ramp = np.linspace(0, 255, width, dtype=np.float32)
+        image[:] = np.stack([ramp, 255 - ramp, np.full(width, 128.0)], axis=1).astype(np.uint8)[None]
+    elif kind == "screentone":
+        yy, xx = np.mgrid[0:height, 0:width]
+        image[((yy % 6 - 3) ** 2 + (xx % 6 - 3) ** 2) <= 3] = 60
+    elif kind == "pixel text":
+        rng = np.random.default_rng(3)
+        for row in range(12, height - 16, 16):  # rows of glyph-like 1-2 px strokes
+            for col in range(8, width - 8, 7):
+                glyph = rng.random((9, 5)) < 0.4
+                image[row:row + 9, col:col + 5][glyph] = 0
+    else:
+        raise ValueError(kind)
+    return image
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.count_nonzero(a & b) / max(np.count_nonzero(a | b), 1))
+
+
+def mosaicked(block: int, phase: tuple[int, int], *, jpeg: int | None = None, seed: int = 0):
+    image = painting(seed=seed)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[30:130, 40:170] = True
+    out = apply_mosaic(image, mask, block=block, phase=phase, jpeg_quality=jpeg)
+    return out, mosaic_mask(mask, block=block, phase=phase)
+
+
+@pytest.mark.parametrize("block", [4, 5, 6, 8, 11, 12, 16, 24, 32])
+@pytest.mark.parametrize("phase", [(0, 0), (3, 1), (-1, 2)])
+def test_estimate_grid_exact_on_clean_mosaic(block, phase):
+    phase = (phase[0] % block, phase[1] % block)
+    image, region = mosaicked(block, phase, seed=block)
+    grid = estimate_grid(image, region)
+    assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
+    assert grid.confidence > 0.8
+
+
+@pytest.mark.parametrize("block", [6, 8, 12, 16, 24])
+def test_estimate_grid_after_jpeg(block):
+    phase = (block // 3, block - 1)
+    image, region = mosaicked(block, phase, jpeg=85, seed=block)
+    grid = estimate_grid(image, region)
+    assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
+
+
+def test_estimate_grid_without_mask_and_without_structure():
+    image, _ = mosaicked(10, (4, 7))
+    assert (estimate_grid(image).block, estimate_grid(image).phase_x) == (10, 7)
+    flat = np.full((64, 64, 3), 90, np.uint8)
+    assert estimate_grid(flat).confidence == 0.0
+
+
+@pytest.mark.parametrize("block", [6, 8, 12, 16, 24])
+@pytest.mark.parametrize("jpeg", [None, 85])
+def test_detect_finds_the_mosaic(block, jpeg):
+    phase = ((block * 2) // 5, block // 2)
+    image, region = mosaicked(block, phase, jpeg=jpeg, seed=block + 1)
+    found = detect_mosaic(image)
+    assert isinstance(found, Detection) and found.mask.dtype == np.bool_
+    assert iou(found.mask, region) >= 0.9
+    assert len(found.regions) == 1
+    r = found.regions[0]
+    assert (r.block, r.phase) == (block, phase)
+    ys, xs = np.nonzero(region)
+    x0, y0, x1, y1 = r.bbox
+    assert abs(x0 - xs.min()) <= block and abs(y1 - (ys.max() + 1)) <= block
+
+
+def test_detect_two_mosaics_with_different_grids():
+    image = painting(200, 320, seed=7)
+    a = np.zeros(image.shape[:2], bool)
+    a[20:110, 10:120] = True
+    b = np.zeros(image.shape[:2], bool)
+    b[80:190, 180:310] = True
+    out = apply_mosaic(image, a, block=8, phase=(2, 3))
+    out = apply_mosaic(out, b, block=14, phase=(5, 0))
+    found = detect_mosaic(out)
+    assert sorted((r.block, r.phase) for r in found.regions) == [(8, (2, 3)), (14, (5, 0))]
+    truth = mosaic_mask(a, block=8, phase=(2, 3)) | mosaic_mask(b, block=14, phase=(5, 0))
+    assert iou(found.mask, truth) >= 0.9
+
+
+@pytest.mark.parametrize("kind", ["blobs", "grid-aligned boxes", "touching boxes", "gradient", "screentone",
+                                  "pixel text"])
+@pytest.mark.parametrize("jpeg", [None, 85])
+def test_flat_art_is_not_a_mosaic(kind, jpeg):
+    image = flat_art(kind)
+    if jpeg:
+        image = jpeg_roundtrip(image, jpeg)
+    found = detect_mosaic(image)
+    assert found.regions == [] and not found.mask.any()
+
+
+def test_clean_detailed_art_is_not_a_mosaic():
+    for seed in range(4):
+        assert detect_mosaic(painting(seed=seed)).regions == []
+
+
+def test_detect_rejects_bad_input_and_tiny_images():
+    with pytest.raises(ValueError):
+        detect_mosaic(np.zeros((20, 20), np.uint8))
+    with pytest.raises(ValueError):
+        detect_mosaic(np.zeros((20, 20, 3), np.float32))
+    with pytest.raises(ValueError):
+        estimate_grid(np.zeros((20, 20, 3), np.uint8), np.zeros((20, 21), bool))
+    with pytest.raises(ValueError):
+        detect_mosaic(np.zeros((20, 20, 3), np.uint8), min_block=9, max_block=8)
+    assert not detect_mosaic(np.zeros((3, 5, 3), np.uint8)).mask.any()
+
+
+def test_grid_is_a_plain_value():
+    g = Grid(block=8, phase_y=1, phase_x=2, confidence=0.5)
+    assert g == Grid(8, 1, 2, 0.5)
+
+
+def test_detection_is_fast_enough():
+    # 1280x720 with a mosaic in it; generous bound (the machine is shared with training).
+    image = cv2.resize(painting(seed=2), (1280, 720), interpolation=cv2.INTER_CUBIC)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[200:500, 300:700] = True
+    image = apply_mosaic(image, mask, block=12, phase=(0, 0))
+    detect_mosaic(image)  # warm-up
+    start = time.perf_counter()
+    found = detect_mosaic(image)
+    assert time.perf_counter() - start < 1.0
+    assert [r.block for r in found.regions] == [12]
