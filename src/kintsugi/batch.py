@@ -104,7 +104,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], *, options: Options) -> list[
         else:
             missing.append(path)
     jobs = [Job(source=p, output=p, problem=f"{p}: no such file or folder") for p in missing]
-    jobs.extend(_pair(_dedupe(sources), options=options, output_dir=output_dir))
+    # Outputs keep the folder as the user wrote it (messages show "out/a.png", not a long path).
+    jobs.extend(_pair(_dedupe(sources), options=options, output_dir=Path(options.output_dir)))
     return jobs
 
 
