@@ -117,7 +117,7 @@ def stage_times(path: Path, *, method: str, out: Path) -> dict[str, float]:
     result = engine.fill_holes(picture.rgb, hole, method=method)
     times["fill+paste"] = time.perf_counter() - start
     start = time.perf_counter()
-    io.write_image(out, result, picture.alpha)
+    io.write_image(out, result, alpha=picture.alpha)
     times["write"] = time.perf_counter() - start
     return times
 

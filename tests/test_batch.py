@@ -353,3 +353,39 @@ def test_working_directory_is_untouched_by_relative_defaults(tmp_path, monkeypat
     painted_file(Path("decensor_input") / "a.png")
     assert _run("inpaint") == 0
     assert os.path.exists("decensor_output/a.png")
+
+
+def _frame(height: int, width: int) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    mask[:3], mask[-3:], mask[:, :3], mask[:, -3:] = True, True, True, True
+    return mask
+
+
+@pytest.mark.parametrize(
+    "hole", [lambda: np.ones((48, 64), bool), lambda: _frame(48, 64)], ids=["whole-image", "every-border"]
+)
+def test_holes_covering_everything_or_every_border(tmp_path, hole):
+    clean, mask = art(), hole()
+    save(tmp_path / "in" / "g.png", paint(clean, mask))
+    assert _run("inpaint", tmp_path / "in", "-o", tmp_path / "out") == 0
+    result = load(tmp_path / "out" / "g.png")
+    assert np.array_equal(result[~mask], clean[~mask])
+    assert not (result[mask] == GREEN).all(axis=1).any()
+
+
+def test_green_that_is_only_anti_aliased_fringe_is_explained(tmp_path, capsys):
+    image = art()
+    image[20:23, 5:60] = (110, 225, 110)  # a faded stroke: green-ish, never pure
+    save(tmp_path / "in" / "faded.png", image)
+    assert _run("inpaint", tmp_path / "in", "-o", tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert "faded.png: no green (0,255,0) found; 165 pixels are green-ish but not pure green" in err
+    assert _files(tmp_path / "out") == []
+
+
+def test_animated_gif_first_frame_is_reported(tmp_path, capsys):
+    first = Image.fromarray(paint(art(), bar_mask(48, 64, box=(5, 5, 15, 25))))
+    second = Image.fromarray(art(seed=9))
+    first.save(tmp_path / "a.gif", save_all=True, append_images=[second])
+    assert _run("inpaint", tmp_path / "a.gif", "-o", tmp_path / "out") == 0
+    assert "animated (2 frames): first frame only" in capsys.readouterr().out

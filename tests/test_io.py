@@ -229,7 +229,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_alpha_survives_a_round_trip(tmp_path, suffix):
     rgb = art()
     alpha = np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))
-    io.write_image(tmp_path / f"o{suffix}", rgb, alpha)
+    io.write_image(tmp_path / f"o{suffix}", rgb, alpha=alpha)
     picture = io.read_image(tmp_path / f"o{suffix}")
     assert np.array_equal(picture.alpha, alpha)
     assert np.array_equal(picture.rgb[alpha > 0], rgb[alpha > 0])
@@ -237,7 +237,7 @@ def test_alpha_survives_a_round_trip(tmp_path, suffix):
 
 def test_alpha_in_a_format_without_alpha_is_refused(tmp_path):
     with pytest.raises(OutputError, match="cannot store transparency"):
-        io.write_image(tmp_path / "o.jpg", art(), np.zeros((48, 64), np.uint8))
+        io.write_image(tmp_path / "o.jpg", art(), alpha=np.zeros((48, 64), np.uint8))
     assert _leftovers(tmp_path) == []
 
 

@@ -289,18 +289,18 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
         pixels, icc = original.rgb, original.icc_profile
         alpha = original.alpha if original.alpha is not None else picture.alpha
     result = engine.fill_holes(pixels, hole, method=method, kind=options.kind)
-    if _hole_unchanged(result, pixels, hole):
+    if _hole_unchanged(result, pixels, hole=hole):
         # Writing this would silently hand back the input (DeepCreamPy's mosaic-mode failure).
         raise KintsugiError(f"method {method!r} left the hole unchanged; nothing written")
     job.output.parent.mkdir(parents=True, exist_ok=True)
-    io.write_image(job.output, result, alpha, icc_profile=icc)
+    io.write_image(job.output, result, alpha=alpha, icc_profile=icc)
     note = report.describe()
     if picture.frames > 1:
         note += f"; animated ({picture.frames} frames): first frame only"
     return note
 
 
-def _hole_unchanged(result: np.ndarray, pixels: np.ndarray, hole: np.ndarray) -> bool:
+def _hole_unchanged(result: np.ndarray, pixels: np.ndarray, *, hole: np.ndarray) -> bool:
     # Compare inside the hole's bounding rectangle only: a page may be 24 megapixels.
     x, y, w, h = cv2.boundingRect(hole.view(np.uint8))
     window = hole[y : y + h, x : x + w]

@@ -30,7 +30,7 @@ def fill_holes(image: np.ndarray, mask: np.ndarray, *, method: str | None = None
     fill = methods.get(name)
     for box in regions.hole_boxes(mask, margin=meta.margin):
         crop_mask = mask[box.slices]
-        filled = fill_crop(fill, image[box.slices], crop_mask, max_side=meta.max_side, name=name)
+        filled = fill_crop(fill, image[box.slices], mask=crop_mask, max_side=meta.max_side, name=name)
         regions.paste_holes(result, filled, mask=crop_mask, box=box)
     return result
 
@@ -38,8 +38,8 @@ def fill_holes(image: np.ndarray, mask: np.ndarray, *, method: str | None = None
 def fill_crop(
     fill: methods.Fill,
     crop: np.ndarray,
-    crop_mask: np.ndarray,
     *,
+    mask: np.ndarray,
     max_side: int | None,
     name: str,
 ) -> np.ndarray:
@@ -48,14 +48,14 @@ def fill_crop(
     The method gets contiguous copies, so a method that writes into its input cannot touch the
     caller's image.
     """
-    height, width = crop_mask.shape
+    height, width = mask.shape
     if max_side is None or max(height, width) <= max_side:
-        return _checked(fill(crop.copy(), crop_mask.copy()), shape=crop.shape, name=name)
+        return _checked(fill(crop.copy(), mask.copy()), shape=crop.shape, name=name)
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))  # cv2 takes (w, h)
     small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     # Any hole coverage makes a small pixel a hole, so the small hole covers the whole big one.
-    small_mask = cv2.resize(crop_mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
     filled = _checked(fill(small, small_mask), shape=small.shape, name=name)
     return cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC)
 

@@ -198,8 +198,8 @@ def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
 def write_image(
     path: str | os.PathLike[str],
     rgb: np.ndarray,
-    alpha: np.ndarray | None = None,
     *,
+    alpha: np.ndarray | None = None,
     icc_profile: bytes | None = None,
 ) -> None:
     """Write atomically; the format follows the extension (PNG when unknown).
