@@ -1,0 +1,142 @@
+"""`kintsugi serve`: a local web page to open, paint, repair, compare and save.
+
+create_app() builds the FastAPI app (tests use it directly; uvicorn can too, in factory mode:
+``uvicorn --factory kintsugi.server:create_app``). configure_cli()/run_cli() are the hooks the
+CLI registers. FastAPI and uvicorn are imported only inside these functions: they are the
+optional ``serve`` extra, and `kintsugi --help` must work without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+DEFAULT_HOST = "127.0.0.1"  # loopback only: the page is for the person at this machine
+DEFAULT_PORT = 7860
+DEFAULT_MAX_UPLOAD_MB = 64
+# Below the CLI's limit: every pixel is also held by the browser (canvas, mask, result), and a
+# 50 MP page is already far beyond any scan a browser tab edits comfortably.
+DEFAULT_MAX_PIXELS = 50_000_000
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bind", "configure_cli", "create_app", "run_cli"]
+
+
+def create_app(
+    *,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1_000_000,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    workers: int | None = None,
+) -> FastAPI:
+    """The web app. ``max_pixels`` None or 0 = no limit; ``workers`` (repairs running at once)
+    defaults to the number of CPU cores."""
+    from kintsugi.server.app import Settings, build_app
+
+    if max_upload_bytes <= 0:
+        raise ValueError(f"max_upload_bytes must be positive, got {max_upload_bytes}")
+    settings = Settings(
+        max_upload_bytes=max_upload_bytes,
+        max_pixels=max_pixels or None,
+        workers=max(1, workers or os.cpu_count() or 1),
+    )
+    return build_app(settings)
+
+
+def configure_cli(parser: argparse.ArgumentParser) -> None:
+    """Options of `kintsugi serve`."""
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 exposes the "
+        "page to your whole network, without any login)",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port (default: %(default)s; 0 = any free port)"
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=_positive_float,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        metavar="MB",
+        help="refuse uploads larger than this (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
+    )
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C. Returns the exit code (2 when the serve extra is not installed)."""
+    try:
+        import uvicorn
+    except ImportError:
+        print("kintsugi: error: `kintsugi serve` needs the serve extra: pip install 'kintsugi[serve]'", file=sys.stderr)
+        return 2
+    app = create_app(max_upload_bytes=int(args.max_upload_mb * 1_000_000), max_pixels=args.max_pixels)
+    try:
+        # Bound here, not by uvicorn, so the address is printed only once it is really ours and
+        # a busy port reads as one line instead of a log record.
+        sock = bind(host=args.host, port=args.port)
+    except OSError as exc:
+        print(f"kintsugi: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"kintsugi: serving on {address(host=args.host, port=sock.getsockname()[1])} (Ctrl-C to stop)", flush=True)
+    with sock:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    return 0
+
+
+def bind(*, host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 = any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def address(*, host: str, port: int) -> str:
+    """The URL to open: a wildcard bind is reached through loopback; IPv6 needs brackets."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535 (or 0 for any free one), got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
+    return value

@@ -1,0 +1,212 @@
+"""The FastAPI app: routes, limits, error mapping. Built only by kintsugi.server.create_app().
+
+Endpoints (all uploads are multipart/form-data; nothing takes a file-system path):
+  GET  /                   the page (static/index.html)
+  GET  /api/info           limits and optional features, so the page can check before uploading
+  GET  /api/methods        the method registry, as `kintsugi methods` lists it
+  POST /api/green-mask     image                  -> PNG mask of the green paint (white = hole)
+  POST /api/detect-mosaic  image                  -> PNG mask of the detected mosaics
+  POST /api/repair         image, mask[, method]  -> repaired PNG, alpha kept
+Errors are JSON {"error": "..."}: 400 unreadable request or image, 413 too many bytes or
+pixels, 422 a valid image that does not fit (mask size, empty mask, unknown method).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kintsugi import __version__
+from kintsugi.errors import ImageReadError, ImageTooLarge, KintsugiError, OutputError
+from kintsugi.server import pipeline, uploads
+
+STATIC_DIR = Path(__file__).with_name("static")
+T = TypeVar("T")
+
+# The page is self-contained: scripts, styles and images come from this server only (blob:
+# for the decoded upload and the result). A stray extension or injected markup cannot phone out.
+_PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_upload_bytes: int  # whole request body
+    max_pixels: int | None  # per decoded image (image and mask alike); None = no limit
+    workers: int  # repairs that run at once; more requests wait for a free worker
+
+
+def build_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="kintsugi", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.limiter = None  # created on first use: anyio needs a running event loop for it
+    app.add_exception_handler(uploads.UploadError, _upload_error)
+    app.add_exception_handler(KintsugiError, _kintsugi_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_routes(app)
+    app.add_middleware(_NoStoreHeaders)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Content-Security-Policy": _PAGE_POLICY})
+
+    @app.get("/api/info")
+    async def info(request: Request) -> dict[str, Any]:
+        settings: Settings = request.app.state.settings
+        return {
+            "version": __version__,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "max_pixels": settings.max_pixels,
+            "detect_mosaic": pipeline.detection_available(),
+        }
+
+    @app.get("/api/methods")
+    async def list_methods() -> dict[str, Any]:
+        return {"methods": pipeline.method_list()}
+
+    @app.post("/api/green-mask")
+    async def green_mask(request: Request) -> Response:
+        form = await _read_form(request)
+        result = await _in_worker(request, pipeline.green_mask, _file(form, "image"), max_pixels=_max_pixels(request))
+        return _mask_response(result)
+
+    @app.post("/api/detect-mosaic")
+    async def detect_mosaic(request: Request) -> Response:
+        form = await _read_form(request)
+        result = await _in_worker(request, pipeline.mosaic_mask, _file(form, "image"), max_pixels=_max_pixels(request))
+        return _mask_response(result)
+
+    @app.post("/api/repair")
+    async def repair(request: Request) -> Response:
+        form = await _read_form(request)
+        image, mask = _file(form, "image"), _file(form, "mask")
+        method = form["method"].text() if "method" in form else None
+        started = time.perf_counter()
+        png = await _in_worker(
+            request, pipeline.repair_png, image, mask, method=method, max_pixels=_max_pixels(request)
+        )
+        seconds = time.perf_counter() - started
+        return Response(png, media_type="image/png", headers={"X-Kintsugi-Seconds": f"{seconds:.3f}"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Request helpers
+
+
+async def _read_form(request: Request) -> dict[str, uploads.Part]:
+    limit = request.app.state.settings.max_upload_bytes
+    boundary = uploads.boundary_of(request.headers.get("content-type"))
+    uploads.check_declared_length(request.headers.get("content-length"), limit=limit)
+    return await uploads.read_form(request.stream(), boundary=boundary, limit=limit)
+
+
+def _file(form: dict[str, uploads.Part], name: str) -> bytearray:
+    part = form.get(name)
+    if part is None:
+        raise uploads.UploadError(f"missing form field {name!r}", status=400)
+    return part.data
+
+
+def _max_pixels(request: Request) -> int | None:
+    return request.app.state.settings.max_pixels
+
+
+async def _in_worker(request: Request, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run blocking work (decode, repair, encode) in a worker thread, off the event loop.
+
+    The limiter bounds how many run at once: every request holds its decoded image and the
+    method's buffers, so unbounded parallelism on a small machine costs memory without
+    finishing any sooner. It is not a lock: up to ``workers`` repairs share the one loaded
+    model (ONNX Runtime sessions are safe to run from several threads).
+    """
+    app = request.app
+    if app.state.limiter is None:
+        app.state.limiter = anyio.CapacityLimiter(app.state.settings.workers)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=app.state.limiter)
+
+
+def _mask_response(result: pipeline.MaskResult) -> Response:
+    # Header values must be Latin-1; the messages are ASCII apart from the odd name, so be safe.
+    message = result.message.encode("ascii", "replace").decode("ascii")
+    headers = {
+        "X-Kintsugi-Width": str(result.width),
+        "X-Kintsugi-Height": str(result.height),
+        "X-Kintsugi-Hole-Pixels": str(result.hole_pixels),
+        "X-Kintsugi-Message": message,
+    }
+    return Response(result.png, media_type="image/png", headers=headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: always JSON {"error": message}, with the message written for the user.
+
+
+def status_for(exc: KintsugiError) -> int:
+    if isinstance(exc, ImageTooLarge):
+        return 413
+    if isinstance(exc, ImageReadError):
+        return 400
+    if isinstance(exc, OutputError):
+        return 500
+    return 422  # mask does not fit, empty mask, unknown method: readable but unusable input
+
+
+async def _upload_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, uploads.UploadError)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _kintsugi_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KintsugiError)
+    return JSONResponse({"error": str(exc)}, status_code=status_for(exc))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # A bug or a crashing method: the page still gets JSON it can show; the traceback goes to
+    # the server's log (Starlette re-raises after this response).
+    return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"[:500]}, status_code=500)
+
+
+class _NoStoreHeaders:
+    """Responses carry user images: no caching anywhere, and no MIME sniffing of them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
