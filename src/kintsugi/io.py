@@ -51,7 +51,8 @@ _PIXEL_LIMIT_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Picture:
-    """A decoded image in the internal form."""
+    """A decoded image in the internal form. The arrays are read-only views of the decoded data
+    (no copy for a 24-megapixel page); copy them before modifying in place."""
 
     rgb: np.ndarray  # uint8 HxWx3
     alpha: np.ndarray | None  # uint8 HxW, or None when the file had no transparency

@@ -36,6 +36,7 @@ _PARTNER_OFFSETS = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (d
 _OFFSETS_Y = np.array([dy for dy, _ in _PARTNER_OFFSETS])[None, :]  # 1xK
 _OFFSETS_X = np.array([dx for _, dx in _PARTNER_OFFSETS])[None, :]  # 1xK
 _RING = np.ones((3, 3), np.uint8)
+_CHUNK = 1 << 16  # ring pixels tested at once
 
 
 @dataclass(frozen=True)
@@ -126,40 +127,62 @@ def absorb_fringe(
     """
     colours = image.astype(np.float32)  # HxWx3 RGB
     ycc = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb).astype(np.float32)  # HxWx3 Y, Cr, Cb
-    height, width = core.shape
     hole = core.copy()
     for _ in range(radius):
         ring = (cv2.dilate(hole.view(np.uint8), _RING) > 0) & ~hole
         ys, xs = np.nonzero(ring)
         if ys.size == 0:
             break
-        # All partners at once: N ring pixels x K offsets (one numpy call each, not K).
-        py, px = ys[:, None] + _OFFSETS_Y, xs[:, None] + _OFFSETS_X  # NxK
-        inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
-        py, px = np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)
-        # Partners lie outward: neither hole nor this ring (the ring's own pixels along the edge
-        # share the fringe colour and would hide the art colour).
-        usable = inside & ~hole[py, px] & ~ring[py, px]  # NxK
-        pixel, partner = colours[ys, xs][:, None, :], colours[py, px]  # Nx1x3, NxKx3
-        blend = _blend_residual(pixel, partner, target=GREEN, min_blend=min_blend)  # NxK
-        pixel_ycc, partner_ycc = ycc[ys, xs][:, None, :], ycc[py, px]
-        chroma_residual = _blend_residual(
-            pixel_ycc[..., 1:], partner_ycc[..., 1:], target=_GREEN_CRCB, min_blend=min_blend / 2
-        )
-        same_luma = np.abs(pixel_ycc[..., 0] - partner_ycc[..., 0]) <= _CHROMA_MAX_LUMA_SHIFT
-        chroma = (usable & same_luma & (chroma_residual <= _CHROMA_MAX_RESIDUAL)).any(axis=1)
-        rgb_blend = (usable & (blend <= max_residual)).any(axis=1)
-        difference = pixel - partner
-        distance2 = np.einsum("nkc,nkc->nk", difference, difference)
-        nearest = np.sqrt(np.where(usable, distance2, np.inf).min(axis=1))
-        red, green, blue = pixel[:, 0, 0], pixel[:, 0, 1], pixel[:, 0, 2]
-        # A dress at (40,160,60) has G - max(R,B) = 100; flat bright green art continues outward.
-        strongly_green = (green >= 160) & (green - np.maximum(red, blue) >= 120) & (nearest > 24)
-        accepted = rgb_blend | chroma | strongly_green
+        accepted = np.zeros(ys.size, bool)
+        # Chunks bound memory (each holds N x 24 x 3 floats) when a picture has green speckles
+        # everywhere; a normal painted bar fits in one chunk.
+        for start in range(0, ys.size, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            accepted[part] = _fringe_test(
+                colours, ycc, ys[part], xs[part], hole=hole, ring=ring, min_blend=min_blend, max_residual=max_residual
+            )
         if not accepted.any():
             break
         hole[ys[accepted], xs[accepted]] = True
     return hole
+
+
+def _fringe_test(
+    colours: np.ndarray,
+    ycc: np.ndarray,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    *,
+    hole: np.ndarray,
+    ring: np.ndarray,
+    min_blend: float,
+    max_residual: float,
+) -> np.ndarray:
+    """Which ring pixels (ys, xs: N) join the hole; see absorb_fringe for the three tests."""
+    height, width = hole.shape
+    # All partners at once: N ring pixels x K offsets (one numpy call each, not K).
+    py, px = ys[:, None] + _OFFSETS_Y, xs[:, None] + _OFFSETS_X  # NxK
+    inside = (py >= 0) & (py < height) & (px >= 0) & (px < width)
+    py, px = np.clip(py, 0, height - 1), np.clip(px, 0, width - 1)
+    # Partners lie outward: neither hole nor this ring (the ring's own pixels along the edge
+    # share the fringe colour and would hide the art colour).
+    usable = inside & ~hole[py, px] & ~ring[py, px]  # NxK
+    pixel, partner = colours[ys, xs][:, None, :], colours[py, px]  # Nx1x3, NxKx3
+    blend = _blend_residual(pixel, partner, target=GREEN, min_blend=min_blend)  # NxK
+    pixel_ycc, partner_ycc = ycc[ys, xs][:, None, :], ycc[py, px]
+    chroma_residual = _blend_residual(
+        pixel_ycc[..., 1:], partner_ycc[..., 1:], target=_GREEN_CRCB, min_blend=min_blend / 2
+    )
+    same_luma = np.abs(pixel_ycc[..., 0] - partner_ycc[..., 0]) <= _CHROMA_MAX_LUMA_SHIFT
+    chroma = (usable & same_luma & (chroma_residual <= _CHROMA_MAX_RESIDUAL)).any(axis=1)
+    rgb_blend = (usable & (blend <= max_residual)).any(axis=1)
+    difference = pixel - partner
+    distance2 = np.einsum("nkc,nkc->nk", difference, difference)
+    nearest = np.sqrt(np.where(usable, distance2, np.inf).min(axis=1))
+    red, green, blue = pixel[:, 0, 0], pixel[:, 0, 1], pixel[:, 0, 2]
+    # A dress at (40,160,60) has G - max(R,B) = 100; flat bright green art continues outward.
+    strongly_green = (green >= 160) & (green - np.maximum(red, blue) >= 120) & (nearest > 24)
+    return rgb_blend | chroma | strongly_green
 
 
 def _blend_residual(pixel: np.ndarray, partner: np.ndarray, *, target: np.ndarray, min_blend: float) -> np.ndarray:
