@@ -89,8 +89,10 @@ def load_val(folder: Path, n: int) -> list[tuple[str, np.ndarray]]:
     files = sorted(folder.glob("*.png"))
     files = files[:n] if n else files
     if not files:
-        raise SystemExit(f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
-                         "python -m kintsugi.training.prepare first")
+        raise SystemExit(
+            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
+            "python -m kintsugi.training.prepare first"
+        )
     return [(f.stem, cv2.cvtColor(cv2.imread(str(f), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)) for f in files]
 
 
@@ -101,7 +103,7 @@ def _shape_mask(rng: np.random.Generator, shape: tuple[int, int], size: float) -
     mask = np.zeros(shape, np.uint8)
     if rng.random() < 0.5:
         hh, ww = size * rng.uniform(0.7, 1.3), size * rng.uniform(0.7, 1.3)
-        mask[max(int(cy - hh / 2), 0):int(cy + hh / 2), max(int(cx - ww / 2), 0):int(cx + ww / 2)] = 1
+        mask[max(int(cy - hh / 2), 0) : int(cy + hh / 2), max(int(cx - ww / 2), 0) : int(cx + ww / 2)] = 1
     else:
         for _ in range(4):
             oy, ox = rng.normal(0, size / 6, 2)
@@ -137,8 +139,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a & b) / max(np.count_nonzero(a | b), 1))
 
 
-def restoration_table(images: list[tuple[str, np.ndarray]], table: dict[str, Restore], *, seed: int,
-                      sheet: list[list[np.ndarray]]) -> None:
+def restoration_table(
+    images: list[tuple[str, np.ndarray]], table: dict[str, Restore], *, seed: int, sheet: list[list[np.ndarray]]
+) -> None:
     scores: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     counts = {}
     for block in BLOCKS:
@@ -176,8 +179,10 @@ def restoration_table(images: list[tuple[str, np.ndarray]], table: dict[str, Res
 
 def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     print("\ndetection: detect_mosaic on the mosaicked image (mean over images)")
-    print(f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'visible':>8s} "
-          f"{'block acc':>10s} {'phase acc':>10s} {'s/img':>7s}")
+    print(
+        f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'visible':>8s} "
+        f"{'block acc':>10s} {'phase acc':>10s} {'s/img':>7s}"
+    )
     for jpeg in (None, 85):
         for block in BLOCKS:
             rows = []
@@ -197,13 +202,21 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
                 sec = time.perf_counter() - t
                 # The block size and phase reported for the region overlapping the truth most.
                 best = max(found.regions, default=None, key=lambda r: _overlap(r.bbox, region))
-                rows.append((iou(found.mask, region), iou(found.mask, visible),
-                             np.count_nonzero(visible) / max(np.count_nonzero(region), 1),
-                             best is not None and best.block == block,
-                             best is not None and best.block == block and best.phase == phase, sec))
+                rows.append(
+                    (
+                        iou(found.mask, region),
+                        iou(found.mask, visible),
+                        np.count_nonzero(visible) / max(np.count_nonzero(region), 1),
+                        best is not None and best.block == block,
+                        best is not None and best.block == block and best.phase == phase,
+                        sec,
+                    )
+                )
             r = np.array(rows, float)
-            print(f"{block:6d} {str(jpeg or '-'):>5s} {len(r):4d} {r[:, 0].mean():7.3f} {r[:, 1].mean():12.3f} "
-                  f"{r[:, 2].mean():8.2f} {r[:, 3].mean():10.2f} {r[:, 4].mean():10.2f} {r[:, 5].mean():7.3f}")
+            print(
+                f"{block:6d} {str(jpeg or '-'):>5s} {len(r):4d} {r[:, 0].mean():7.3f} {r[:, 1].mean():12.3f} "
+                f"{r[:, 2].mean():8.2f} {r[:, 3].mean():10.2f} {r[:, 4].mean():10.2f} {r[:, 5].mean():7.3f}"
+            )
 
 
 def _overlap(bbox: tuple[int, int, int, int], region: np.ndarray) -> int:
@@ -223,8 +236,10 @@ def false_alarm_table(images: list[tuple[str, np.ndarray]]) -> None:
             if found.regions:
                 hits.append((name, [(r.block, r.bbox) for r in found.regions]))
         share = 1 - len(hits) / len(images)
-        print(f"  {'JPEG q85' if jpeg else 'PNG':9s} {len(hits)}/{len(images)} images with a false region "
-              f"({100 * share:.1f}% clean), {np.mean(secs):.3f} s/img")
+        print(
+            f"  {'JPEG q85' if jpeg else 'PNG':9s} {len(hits)}/{len(images)} images with a false region "
+            f"({100 * share:.1f}% clean), {np.mean(secs):.3f} s/img"
+        )
         for name, regs in hits:
             print(f"      {name}: {regs}")
 
@@ -239,8 +254,9 @@ def speed_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
         t = time.perf_counter()
         detect_mosaic(frame)
         secs.append(time.perf_counter() - t)
-    print(f"\ndetection speed at 1280x720: median {np.median(secs):.3f} s, max {np.max(secs):.3f} s "
-          f"({len(secs)} frames)")
+    print(
+        f"\ndetection speed at 1280x720: median {np.median(secs):.3f} s, max {np.max(secs):.3f} s ({len(secs)} frames)"
+    )
 
 
 # --- contact sheet ---------------------------------------------------------------------------
@@ -265,8 +281,9 @@ def save_sheet(rows: list[list[np.ndarray]], names: list[str], out: Path) -> Non
     h = 200
     lines = []
     for r in rows:
-        tiles = [cv2.resize(x, (max(1, round(x.shape[1] * h / x.shape[0])), h), interpolation=cv2.INTER_NEAREST)
-                 for x in r]
+        tiles = [
+            cv2.resize(x, (max(1, round(x.shape[1] * h / x.shape[0])), h), interpolation=cv2.INTER_NEAREST) for x in r
+        ]
         lines.append(np.concatenate([np.pad(t, ((4, 4), (4, 4), (0, 0)), constant_values=255) for t in tiles], 1))
     width = max(line.shape[1] for line in lines)
     lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255) for line in lines]

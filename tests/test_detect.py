@@ -16,8 +16,7 @@ def painting(height: int = 160, width: int = 200, *, seed: int = 0) -> np.ndarra
     """Detailed art (RGB uint8 HxWx3): smooth colour waves under anti-aliased shapes and ink."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    chans = [128 + 90 * np.sin(xx / rng.uniform(7, 15) + yy / rng.uniform(9, 19) + rng.uniform(0, 6))
-             for _ in range(3)]
+    chans = [128 + 90 * np.sin(xx / rng.uniform(7, 15) + yy / rng.uniform(9, 19) + rng.uniform(0, 6)) for _ in range(3)]
     image = np.clip(np.stack(chans, axis=-1), 0, 255).astype(np.uint8)
     for _ in range(12):
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
@@ -32,14 +31,17 @@ def flat_art(kind: str, height: int = 160, width: int = 200) -> np.ndarray:
     """Flat-colour art with large constant areas and no mosaic."""
     image = np.full((height, width, 3), 255, np.uint8)
     if kind == "blobs":  # anime-like: flat fills with ink outlines
-        for centre, axes, colour in (((60, 70), (50, 40), (250, 214, 190)), ((140, 90), (45, 60), (90, 120, 220)),
-                                     ((110, 40), (30, 20), (230, 60, 80))):
+        for centre, axes, colour in (
+            ((60, 70), (50, 40), (250, 214, 190)),
+            ((140, 90), (45, 60), (90, 120, 220)),
+            ((110, 40), (30, 20), (230, 60, 80)),
+        ):
             cv2.ellipse(image, centre, axes, 20, 0, 360, colour, -1, cv2.LINE_AA)
             cv2.ellipse(image, centre, axes, 20, 0, 360, (20, 20, 30), 2, cv2.LINE_AA)
     elif kind == "grid-aligned boxes":  # clip-art / UI boxes whose edges all sit on multiples of 8
         colours = [(200, 40, 40), (40, 160, 60), (40, 60, 200), (240, 200, 40), (120, 120, 120)]
         for i, (y, x) in enumerate(((8, 8), (8, 88), (64, 16), (64, 120), (112, 56))):
-            image[y:y + 40, x:x + 64] = colours[i]
+            image[y : y + 40, x : x + 64] = colours[i]
     elif kind == "touching boxes":  # flat colour patches meeting edge to edge, like a flag or chart
         image[:, :] = (30, 60, 160)
         image[40:120, 0:96] = (220, 30, 40)
@@ -56,7 +58,7 @@ def flat_art(kind: str, height: int = 160, width: int = 200) -> np.ndarray:
         for row in range(12, height - 16, 16):  # rows of glyph-like 1-2 px strokes
             for col in range(8, width - 8, 7):
                 glyph = rng.random((9, 5)) < 0.4
-                image[row:row + 9, col:col + 5][glyph] = 0
+                image[row : row + 9, col : col + 5][glyph] = 0
     else:
         raise ValueError(kind)
     return image
@@ -129,8 +131,9 @@ def test_detect_two_mosaics_with_different_grids():
     assert iou(found.mask, truth) >= 0.9
 
 
-@pytest.mark.parametrize("kind", ["blobs", "grid-aligned boxes", "touching boxes", "gradient", "screentone",
-                                  "pixel text"])
+@pytest.mark.parametrize(
+    "kind", ["blobs", "grid-aligned boxes", "touching boxes", "gradient", "screentone", "pixel text"]
+)
 @pytest.mark.parametrize("jpeg", [None, 85])
 def test_flat_art_is_not_a_mosaic(kind, jpeg):
     image = flat_art(kind)

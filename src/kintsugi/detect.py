@@ -84,8 +84,9 @@ class Detection:
 
 def _check_image(image: np.ndarray) -> None:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"image must be RGB uint8 HxWx3, got {getattr(image, 'dtype', type(image))} "
-                         f"{getattr(image, 'shape', '')}")
+        raise ValueError(
+            f"image must be RGB uint8 HxWx3, got {getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}"
+        )
 
 
 def _check_blocks(min_block: int, max_block: int) -> None:
@@ -112,13 +113,12 @@ def _to_cells(arr: np.ndarray, block: int, phase: tuple[int, int]) -> np.ndarray
     return p.reshape((ny, block, nx, block) + arr.shape[2:])
 
 
-def _from_cells(cells: np.ndarray, shape: tuple[int, int], block: int,
-                phase: tuple[int, int]) -> np.ndarray:
+def _from_cells(cells: np.ndarray, shape: tuple[int, int], block: int, phase: tuple[int, int]) -> np.ndarray:
     """Cell map (ny, nx) → pixel map of `shape`."""
     t, _ = _lead(shape[0], block, phase[0])
     left, _ = _lead(shape[1], block, phase[1])
     full = np.repeat(np.repeat(cells, block, axis=0), block, axis=1)
-    return full[t:t + shape[0], left:left + shape[1]]
+    return full[t : t + shape[0], left : left + shape[1]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,20 +191,23 @@ def _block_corners(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kernel = np.ones((s, s), np.uint8)
     # mean and range of the s x s patch whose top-left pixel is (y, x); (H, W) each
     mean = cv2.boxFilter(luma, -1, (s, s), anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
-    spread = (cv2.dilate(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
-              - cv2.erode(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE))
+    spread = cv2.dilate(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE) - cv2.erode(
+        luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE
+    )
     h, w = luma.shape
     ny, nx = h - 2 * s + 1, w - 2 * s + 1
     if ny <= 0 or nx <= 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     quads = [(0, 0), (0, s), (s, 0), (s, s)]  # TL, TR, BL, BR patches of corner (y + s, x + s)
-    m = [mean[a:a + ny, b:b + nx] for a, b in quads]
-    r = [spread[a:a + ny, b:b + nx] for a, b in quads]
+    m = [mean[a : a + ny, b : b + nx] for a, b in quads]
+    r = [spread[a : a + ny, b : b + nx] for a, b in quads]
     flat = np.logical_and.reduce([q <= _PATCH_RANGE for q in r])
     # An arm is a step: a jump between two patches well above the ripple inside them (on a ramp,
     # neighbouring 2x2 patches differ by about their own range).
-    arms = sum((np.abs(m[i] - m[j]) >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
-               for i, j in ((0, 1), (2, 3), (0, 2), (1, 3)))
+    arms = sum(
+        (np.abs(m[i] - m[j]) >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
+        for i, j in ((0, 1), (2, 3), (0, 2), (1, 3))
+    )
     ys, xs = np.nonzero(flat & (arms >= 3))
     return ys + s, xs + s
 
@@ -280,8 +283,8 @@ def _cell_test(rgb: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
     # colour ramp may be flat in luma). JPEG halves the chroma resolution and smears it across
     # block edges, so chroma ripple counts half. (ny, nx)
     ycc = _to_cells(cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32), b, phase)
-    dx = np.abs(np.diff(ycc, axis=3))[:, core, :, m:b - 1 - m].mean(axis=(1, 3))  # (ny, nx, 3)
-    dy = np.abs(np.diff(ycc, axis=1))[:, m:b - 1 - m, :, core].mean(axis=(1, 3))
+    dx = np.abs(np.diff(ycc, axis=3))[:, core, :, m : b - 1 - m].mean(axis=(1, 3))  # (ny, nx, 3)
+    dy = np.abs(np.diff(ycc, axis=1))[:, m : b - 1 - m, :, core].mean(axis=(1, 3))
     ripple = (dx + dy) / 2
     rough = np.maximum(ripple[..., 0], 0.5 * ripple[..., 1:].mean(axis=-1))
     means = cc[:, core, :, core].mean(axis=(1, 3))  # (ny, nx, 3)
@@ -303,8 +306,10 @@ def _cell_test(rgb: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
     # A mosaic edge: a step between two constant cells that carries most of the contrast between
     # their cores and dwarfs the RGB ripple inside them. A ramp steps only 3/b of the core
     # contrast across the line, and about 3x its ripple.
-    ripple_rgb = (np.abs(np.diff(cc, axis=3))[:, core, :, m:b - 1 - m].mean(axis=(1, 3, 4))
-                  + np.abs(np.diff(cc, axis=1))[:, m:b - 1 - m, :, core].mean(axis=(1, 3, 4))) / 2
+    ripple_rgb = (
+        np.abs(np.diff(cc, axis=3))[:, core, :, m : b - 1 - m].mean(axis=(1, 3, 4))
+        + np.abs(np.diff(cc, axis=1))[:, m : b - 1 - m, :, core].mean(axis=(1, 3, 4))
+    ) / 2
     share = 0.7 if b >= 6 else 0.5
     rx = np.maximum(ripple_rgb[:, 1:], ripple_rgb[:, :-1])
     ry = np.maximum(ripple_rgb[1:], ripple_rgb[:-1])
@@ -421,8 +426,12 @@ class _Find:
 
 def _is_multiple(f: _Find, g: _Find) -> bool:
     """f's grid lines are every k-th line (k >= 2) of g's."""
-    return (f.block > g.block and f.block % g.block == 0
-            and f.phase[0] % g.block == g.phase[0] and f.phase[1] % g.block == g.phase[1])
+    return (
+        f.block > g.block
+        and f.block % g.block == 0
+        and f.phase[0] % g.block == g.phase[0]
+        and f.phase[1] % g.block == g.phase[1]
+    )
 
 
 def _pick(finds: list[_Find]) -> list[_Find]:
@@ -447,8 +456,9 @@ def _pick(finds: list[_Find]) -> list[_Find]:
 # Public API
 
 
-def estimate_grid(image: np.ndarray, mask: np.ndarray | None = None, *, min_block: int = 4,
-                  max_block: int = 32) -> Grid:
+def estimate_grid(
+    image: np.ndarray, mask: np.ndarray | None = None, *, min_block: int = 4, max_block: int = 32
+) -> Grid:
     """Block size and phase of the mosaic in `image` (RGB uint8 HxWx3), within `mask` (bool HxW)
     if given — steps on the mask's border count, as a mosaic's border lies on its grid.
 
@@ -479,12 +489,16 @@ def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32)
     finds = []
     for b, py, px in _candidate_grids(luma, min_block=min_block, max_block=max_block):
         for cell_map, count in _regions_on_grid(_cell_test(image, b, (py, px))):
-            finds.append(_Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b,
-                               phase=(py, px), junctions=count))
+            finds.append(
+                _Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b, phase=(py, px), junctions=count)
+            )
     regions = []
     for f in _pick(finds):
         mask |= f.mask
         ys, xs = np.nonzero(f.mask)
-        regions.append(Region(bbox=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
-                              block=f.block, phase=f.phase))
+        regions.append(
+            Region(
+                bbox=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), block=f.block, phase=f.phase
+            )
+        )
     return Detection(mask=mask, regions=regions)

@@ -62,7 +62,7 @@ def _upsample(cells: np.ndarray, grid: Grid, shape: tuple[int, int]) -> np.ndarr
     (t, _), (le, _) = _pads(grid, shape)
     ny, nx = cells.shape[:2]
     up = cv2.resize(cells, (nx * b, ny * b), interpolation=cv2.INTER_CUBIC)
-    return up[t:t + shape[0], le:le + shape[1]].reshape(shape + cells.shape[2:])
+    return up[t : t + shape[0], le : le + shape[1]].reshape(shape + cells.shape[2:])
 
 
 def restore_cubic(image: np.ndarray, mask: np.ndarray, *, grid: Grid | None = None) -> np.ndarray:
@@ -78,8 +78,9 @@ def restore_cubic(image: np.ndarray, mask: np.ndarray, *, grid: Grid | None = No
     return out
 
 
-def enforce_block_means(restored: np.ndarray, mosaic: np.ndarray, mask: np.ndarray, *,
-                        grid: Grid, iterations: int = 4) -> np.ndarray:
+def enforce_block_means(
+    restored: np.ndarray, mosaic: np.ndarray, mask: np.ndarray, *, grid: Grid, iterations: int = 4
+) -> np.ndarray:
     """Make `restored` agree with the mosaic: every block lying wholly inside `mask` is brought
     to the mean colour the mosaic shows for it, by back-projection (the per-block error is
     interpolated like the means and added, a few times), so the correction stays smooth.

@@ -56,13 +56,12 @@ def _cells_touched(mask: np.ndarray, block: int, phase: tuple[int, int]) -> np.n
     return padded.reshape(ny, block, nx, block).any(axis=(1, 3))
 
 
-def _expand(cells: np.ndarray, shape: tuple[int, int], block: int,
-            phase: tuple[int, int]) -> np.ndarray:
+def _expand(cells: np.ndarray, shape: tuple[int, int], block: int, phase: tuple[int, int]) -> np.ndarray:
     """Cell array (ny, nx, ...) → per-pixel array of `shape` (+ trailing dims)."""
     t, _ = _lead(shape[0], block, phase[0])
     left, _ = _lead(shape[1], block, phase[1])
     full = np.repeat(np.repeat(cells, block, axis=0), block, axis=1)
-    return full[t:t + shape[0], left:left + shape[1]]
+    return full[t : t + shape[0], left : left + shape[1]]
 
 
 def mosaic_mask(mask: np.ndarray, *, block: int, phase: tuple[int, int] = (0, 0)) -> np.ndarray:
@@ -74,8 +73,9 @@ def mosaic_mask(mask: np.ndarray, *, block: int, phase: tuple[int, int] = (0, 0)
     return _expand(_cells_touched(mask, block, phase), mask.shape, block, phase)
 
 
-def block_values(image: np.ndarray, *, block: int, phase: tuple[int, int] = (0, 0),
-                 sampling: str = "mean") -> np.ndarray:
+def block_values(
+    image: np.ndarray, *, block: int, phase: tuple[int, int] = (0, 0), sampling: str = "mean"
+) -> np.ndarray:
     """float32 (ny, nx, 3): each grid cell's colour — the mean of its in-image pixels, or its
     centre pixel (the centre of the in-image part of a partial cell)."""
     h, w = image.shape[:2]
@@ -98,9 +98,16 @@ def block_values(image: np.ndarray, *, block: int, phase: tuple[int, int] = (0, 
     raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
 
 
-def apply_mosaic(image: np.ndarray, mask: np.ndarray, *, block: int,
-                 phase: tuple[int, int] = (0, 0), sampling: str = "mean", blur: float = 0.0,
-                 jpeg_quality: int | None = None) -> np.ndarray:
+def apply_mosaic(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    block: int,
+    phase: tuple[int, int] = (0, 0),
+    sampling: str = "mean",
+    blur: float = 0.0,
+    jpeg_quality: int | None = None,
+) -> np.ndarray:
     """Censor `image` (RGB uint8 HxWx3) with a mosaic over `mask` (bool HxW); returns a new image.
 
     Every block the mask touches is pixelated over its full extent, so the censored region is
@@ -126,15 +133,13 @@ def apply_mosaic(image: np.ndarray, mask: np.ndarray, *, block: int,
 
 def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     """Encode RGB uint8 as JPEG (4:2:0, OpenCV's default) at `quality` and decode it again."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def random_mosaic_params(rng: np.random.Generator, *, min_block: int = 4,
-                         max_block: int = 24) -> MosaicParams:
+def random_mosaic_params(rng: np.random.Generator, *, min_block: int = 4, max_block: int = 24) -> MosaicParams:
     """Draw censor settings: block 4-24 (uniform), any grid offset, mostly mean sampling,
     sometimes slight blur, often JPEG recompression (quality 70-95)."""
     block = int(rng.integers(min_block, max_block + 1))
@@ -142,5 +147,4 @@ def random_mosaic_params(rng: np.random.Generator, *, min_block: int = 4,
     sampling = "mean" if rng.random() < 0.8 else "center"
     blur = float(rng.uniform(0.3, 1.0)) if rng.random() < 0.25 else 0.0
     jpeg_quality = int(rng.integers(70, 96)) if rng.random() < 0.6 else None
-    return MosaicParams(block=block, phase=phase, sampling=sampling, blur=blur,
-                        jpeg_quality=jpeg_quality)
+    return MosaicParams(block=block, phase=phase, sampling=sampling, blur=blur, jpeg_quality=jpeg_quality)
