@@ -389,3 +389,11 @@ def test_animated_gif_first_frame_is_reported(tmp_path, capsys):
     first.save(tmp_path / "a.gif", save_all=True, append_images=[second])
     assert _run("inpaint", tmp_path / "a.gif", "-o", tmp_path / "out") == 0
     assert "animated (2 frames): first frame only" in capsys.readouterr().out
+
+
+def test_an_input_cannot_be_its_own_original(tmp_path, mosaic_test_method, capsys):
+    painted_file(tmp_path / "in" / "a.png")
+    code = _run("inpaint", tmp_path / "in", "-o", tmp_path / "out", "--originals", tmp_path / "in",
+                "--method", mosaic_test_method)  # fmt: skip
+    assert code == 1
+    assert "a.png: pairs with itself" in capsys.readouterr().err

@@ -157,7 +157,9 @@ def _pair(sources: list[tuple[Path, Path]], *, options: Options, output_dir: Pat
         except KintsugiError as exc:
             problem = _line(source, exc)
         for partner in (original, mask_file):
-            if partner is not None and os.path.realpath(output) == os.path.realpath(partner):
+            if partner is not None and os.path.realpath(partner) == os.path.realpath(source):
+                problem = f"{source}: pairs with itself; --originals/--masks must hold other files than the inputs"
+            elif partner is not None and os.path.realpath(output) == os.path.realpath(partner):
                 problem = f"{source}: output {output} would overwrite {partner}; choose another -o"
         jobs.append(Job(source=source, output=output, original=original, mask_file=mask_file, problem=problem))
     return jobs
