@@ -41,8 +41,10 @@ FAMILIES = {  # name → (mask family, hole-ratio range)
 def load_val(folder: Path, n: int) -> list[np.ndarray]:
     files = sorted(folder.glob("*.png"))[:n]
     if not files:
-        raise SystemExit(f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
-                         "python -m kintsugi.training.prepare first")
+        raise SystemExit(
+            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
+            "python -m kintsugi.training.prepare first"
+        )
     return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files]
 
 
@@ -117,13 +119,16 @@ def main(argv: list[str] | None = None) -> None:
             if idx < 2 and "model" in outs:
                 sheet_rows.append([paint_green(img, mask), outs["model"], outs["patchmatch"], img])
         print(f"\n{fam_name}  ({len(images)} images)")
-        print(f"{'method':14s} {'PSNR':>7s} {'SSIM':>7s} {'PSNR-hole':>10s} {'L1-hole':>8s} {'L1/PM':>6s} "
-              f"{'s/img':>7s}")
+        print(
+            f"{'method':14s} {'PSNR':>7s} {'SSIM':>7s} {'PSNR-hole':>10s} {'L1-hole':>8s} {'L1/PM':>6s} {'s/img':>7s}"
+        )
         pm_l1 = np.mean(scores["patchmatch"]["l1_hole"])
         for name, s in scores.items():
             row = {k: float(np.mean(v)) for k, v in s.items()}
-            print(f"{name:14s} {row['psnr']:7.2f} {row['ssim']:7.4f} {row['psnr_hole']:10.2f} "
-                  f"{row['l1_hole']:8.4f} {row['l1_hole'] / pm_l1:6.2f} {row['sec']:7.3f}")
+            print(
+                f"{name:14s} {row['psnr']:7.2f} {row['ssim']:7.4f} {row['psnr_hole']:10.2f} "
+                f"{row['l1_hole']:8.4f} {row['l1_hole'] / pm_l1:6.2f} {row['sec']:7.3f}"
+            )
     if sheet_rows:
         args.out.mkdir(parents=True, exist_ok=True)
         rows = []

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default="data/cache")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, help="torch threads (default 2, or the checkpoint's)")
     ap.add_argument("--val-n", type=int, default=64)
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--decay-start", type=int, help="begin the final cosine decay at this step")
@@ -119,11 +119,13 @@ def main(argv: list[str] | None = None) -> None:
         shape = {k: tuple(int(v) for v in getattr(args, k).split(",")) for k in ("widths", "res_blocks")
                  if getattr(args, k)}
         cfg = TrainConfig(net=NetConfig(arch=args.arch, task=args.task, **shape), data=args.data, batch=args.batch,
-                          size=args.size, threads=args.threads, val_n=args.val_n, val_every=args.val_every)
+                          size=args.size, val_n=args.val_n, val_every=args.val_every)
     if args.decay_start is not None:  # the one schedule knob a resumed run may change
         cfg = dataclasses.replace(cfg, decay_start=args.decay_start)
     if args.decay_steps is not None:
         cfg = dataclasses.replace(cfg, decay_steps=args.decay_steps)
+    if args.threads is not None:  # a machine knob, not part of the experiment: may change on resume
+        cfg = dataclasses.replace(cfg, threads=args.threads)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
 
