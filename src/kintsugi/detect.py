@@ -180,33 +180,42 @@ def _grid_from_energy(ex: np.ndarray, ey: np.ndarray, *, min_block: int, max_blo
 # detect_mosaic, step 1-2: block corners and their grids
 
 
-def _block_corners(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ys, xs) of pixel corners where 3-4 flat patches of different tone meet. Corner (y, x)
+def _block_corners(channels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs) of pixel corners where 3-4 flat patches of different colour meet. Corner (y, x)
     lies between rows y-1 | y and columns x-1 | x, so a block corner has y ≡ phase_y, x ≡ phase_x.
+    channels: float32 HxW planes (luma alone, or R, G, B).
 
-    Each of the four 2x2 patches around the corner must be flat (range <= _PATCH_RANGE) and at
-    least 3 of the 4 arms (the line segments between neighbouring patches) must be steps.
+    Each of the four 2x2 patches around the corner must be flat (range <= _PATCH_RANGE in every
+    channel) and at least 3 of the 4 arms (the line segments between neighbouring patches) must
+    be steps in some channel.
     """
     s = 2
-    kernel = np.ones((s, s), np.uint8)
-    # mean and range of the s x s patch whose top-left pixel is (y, x); (H, W) each
-    mean = cv2.boxFilter(luma, -1, (s, s), anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
-    spread = cv2.dilate(luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE) - cv2.erode(
-        luma, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE
-    )
-    h, w = luma.shape
+    h, w = channels[0].shape
     ny, nx = h - 2 * s + 1, w - 2 * s + 1
     if ny <= 0 or nx <= 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    kernel = np.ones((s, s), np.uint8)
     quads = [(0, 0), (0, s), (s, 0), (s, s)]  # TL, TR, BL, BR patches of corner (y + s, x + s)
-    m = [mean[a : a + ny, b : b + nx] for a, b in quads]
+    arms_of = ((0, 1), (2, 3), (0, 2), (1, 3))
+    spread = np.zeros((h, w), np.float32)  # largest range over the channels of each s x s patch
+    jumps = [np.zeros((ny, nx), np.float32) for _ in arms_of]  # largest |mean difference| per arm
+    for plane in channels:
+        # mean and range of the s x s patch whose top-left pixel is (y, x); HxW each
+        mean = cv2.boxFilter(plane, -1, (s, s), anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+        rng = cv2.dilate(plane, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE) - cv2.erode(
+            plane, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE
+        )
+        np.maximum(spread, rng, out=spread)
+        m = [mean[a : a + ny, b : b + nx] for a, b in quads]
+        for jump, (i, j) in zip(jumps, arms_of):
+            np.maximum(jump, np.abs(m[i] - m[j]), out=jump)
     r = [spread[a : a + ny, b : b + nx] for a, b in quads]
     flat = np.logical_and.reduce([q <= _PATCH_RANGE for q in r])
     # An arm is a step: a jump between two patches well above the ripple inside them (on a ramp,
     # neighbouring 2x2 patches differ by about their own range).
     arms = sum(
-        (np.abs(m[i] - m[j]) >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
-        for i, j in ((0, 1), (2, 3), (0, 2), (1, 3))
+        (jump >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
+        for jump, (i, j) in zip(jumps, arms_of)
     )
     ys, xs = np.nonzero(flat & (arms >= 3))
     return ys + s, xs + s
@@ -230,12 +239,13 @@ def _fit_grid(ys: np.ndarray, xs: np.ndarray, *, min_block: int, max_block: int)
     return b, py, px, count
 
 
-def _candidate_grids(luma: np.ndarray, *, min_block: int, max_block: int) -> list[tuple[int, int, int]]:
-    """Distinct grids (block, phase_y, phase_x) fitted to clusters of block corners, best first."""
-    ys, xs = _block_corners(luma)
+def _cluster_fits(
+    ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], *, min_block: int, max_block: int
+) -> list[tuple[tuple[int, int, int], int]]:
+    """((block, phase_y, phase_x), corners on it) for each spatial cluster of corners."""
     if ys.size < _MIN_JUNCTIONS:
         return []
-    h, w = luma.shape
+    h, w = shape
     tiles = np.zeros((-(-h // _TILE), -(-w // _TILE)), np.uint8)
     tiles[ys // _TILE, xs // _TILE] = 1
     # Corners of one mosaic lie at most a few blocks apart (flat blocks leave gaps).
@@ -243,7 +253,7 @@ def _candidate_grids(luma: np.ndarray, *, min_block: int, max_block: int) -> lis
     tiles = cv2.dilate(tiles, np.ones((reach, reach), np.uint8))
     n, labels = cv2.connectedComponents(tiles, connectivity=8)
     cluster = labels[ys // _TILE, xs // _TILE]
-    grids: dict[tuple[int, int, int], int] = {}
+    fits = []
     for k in range(1, n):
         cy, cx = ys[cluster == k], xs[cluster == k]
         # Nearby mosaics with different grids share a cluster: fit, drop the corners on that
@@ -254,9 +264,24 @@ def _candidate_grids(luma: np.ndarray, *, min_block: int, max_block: int) -> lis
             b, py, px, count = _fit_grid(cy, cx, min_block=min_block, max_block=max_block)
             if count < _MIN_JUNCTIONS:
                 break
-            grids[(b, py, px)] = grids.get((b, py, px), 0) + count
+            fits.append(((b, py, px), count))
             off = ((cy - py) % b != 0) | ((cx - px) % b != 0)
             cy, cx = cy[off], cx[off]
+    return fits
+
+
+def _candidate_grids(
+    image: np.ndarray, luma: np.ndarray, *, min_block: int, max_block: int
+) -> list[tuple[int, int, int]]:
+    """Distinct grids (block, phase_y, phase_x) fitted to clusters of block corners, most corners
+    first. Corners are sought in luma (robust to JPEG's chroma smear) and, separately, in RGB
+    (blocks of equal luma); JPEG's chroma ringing adds stray RGB corners that must not sway the
+    luma fit."""
+    grids: dict[tuple[int, int, int], int] = {}
+    for planes in ([luma], [p.astype(np.float32) for p in cv2.split(image)]):
+        ys, xs = _block_corners(planes)
+        for (b, py, px), count in _cluster_fits(ys, xs, luma.shape, min_block=min_block, max_block=max_block):
+            grids[(b, py, px)] = grids.get((b, py, px), 0) + count
     return sorted(grids, key=lambda g: -grids[g])[:_MAX_GRIDS]
 
 
@@ -327,7 +352,7 @@ def _fill_holes(cells: np.ndarray) -> np.ndarray:
     return canvas[1:-1, 1:-1] != 2
 
 
-def _regions_on_grid(cells: _Cells) -> list[tuple[np.ndarray, int]]:
+def _regions_on_grid(cells: _Cells, block: int) -> list[tuple[np.ndarray, int]]:
     """Mosaic regions on one grid as (cell map bool (ny, nx), number of junctions).
 
     A junction is a grid vertex where at least 3 of its 4 arms are steps. Region cells touch a
@@ -336,6 +361,9 @@ def _regions_on_grid(cells: _Cells) -> list[tuple[np.ndarray, int]]:
     the mosaic count.
     """
     sx, sy = cells.step_x, cells.step_y  # (ny, nx-1), (ny-1, nx)
+    # Blocks under 6 px are about the size of the detail of drawn art (stripes, small UI tiles):
+    # they need more evidence.
+    need = _MIN_JUNCTIONS if block >= 6 else 3 * _MIN_JUNCTIONS
     arms = sx[:-1].astype(np.uint8) + sx[1:] + sy[:, :-1] + sy[:, 1:]  # (ny-1, nx-1) vertices
     junction = arms >= 3
     near = np.zeros(cells.constant.shape, bool)  # the 4 cells around each junction
@@ -359,7 +387,7 @@ def _regions_on_grid(cells: _Cells) -> list[tuple[np.ndarray, int]]:
         inside = (comp[:-1, :-1] | comp[:-1, 1:] | comp[1:, :-1] | comp[1:, 1:]) & junction
         count = int(inside.sum())
         lines = min(np.count_nonzero(inside.any(axis=0)), np.count_nonzero(inside.any(axis=1)))
-        if count >= _MIN_JUNCTIONS and lines >= _MIN_LINES_EACH_WAY:
+        if count >= need and lines >= _MIN_LINES_EACH_WAY:
             region = _fill_holes(comp)
             # Mosaics are drawn as rectangles or blobs: constant cells within the hull of the
             # evidence belong to it (flat blocks at its edge have no steps to show).
@@ -487,8 +515,8 @@ def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32)
         return Detection(mask=mask)
     luma = _luma(image)
     finds = []
-    for b, py, px in _candidate_grids(luma, min_block=min_block, max_block=max_block):
-        for cell_map, count in _regions_on_grid(_cell_test(image, b, (py, px))):
+    for b, py, px in _candidate_grids(image, luma, min_block=min_block, max_block=max_block):
+        for cell_map, count in _regions_on_grid(_cell_test(image, b, (py, px)), b):
             finds.append(
                 _Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b, phase=(py, px), junctions=count)
             )
