@@ -127,3 +127,54 @@ def test_subcommand_table_is_the_extension_point(capsys):
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "kintsugi.cli", "methods"], capture_output=True, text=True)
     assert result.returncode == 0 and "telea" in result.stdout
+
+
+def _mosaic_picture() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mosaicked art, truth, the censored region): 8 px blocks over the middle of a gradient
+    figure, large enough for the detector (several grid junctions each way)."""
+    from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask
+
+    yy, xx = np.mgrid[0:96, 0:128]
+    truth = np.stack([xx * 2, yy * 2 + 40, 255 - xx], -1).clip(0, 255).astype(np.uint8)
+    region = mosaic_mask(bar_mask(96, 128, box=(24, 32, 72, 96)), block=8)
+    return apply_mosaic(truth, region, block=8), truth, region
+
+
+def test_detect_paints_found_mosaics_green(tmp_path, capsys):
+    mosaic, _, region = _mosaic_picture()
+    save(tmp_path / "in" / "m.png", mosaic)
+    assert _run("detect", tmp_path / "in", "-o", tmp_path / "out") == 0
+    assert "8px" in capsys.readouterr().out  # the block size is reported
+    out = np.asarray(Image.open(tmp_path / "out" / "m.png").convert("RGB"))
+    green = np.all(out == (0, 255, 0), axis=-1)
+    assert (green & region).sum() / (green | region).sum() > 0.9  # IoU with the true region
+    assert np.array_equal(out[~green], mosaic[~green])
+
+
+def test_detect_masks_and_clean_image_reported(tmp_path, capsys):
+    mosaic, truth, region = _mosaic_picture()
+    save(tmp_path / "in" / "m.png", mosaic)
+    save(tmp_path / "in" / "clean.png", truth)
+    assert _run("detect", tmp_path / "in", "-o", tmp_path / "out", "--masks") == 1  # clean.png: nothing found
+    assert "clean.png: no mosaic found" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "clean.png").exists()
+    mask = np.asarray(Image.open(tmp_path / "out" / "m.png").convert("L")) > 127
+    assert (mask & region).sum() / (mask | region).sum() > 0.9
+
+
+def test_inpaint_auto_restores_without_painting(tmp_path):
+    mosaic, truth, region = _mosaic_picture()
+    save(tmp_path / "in" / "m.png", mosaic)
+    assert _run("inpaint", "--auto", tmp_path / "in", "-o", tmp_path / "out") == 0
+    out = np.asarray(Image.open(tmp_path / "out" / "m.png").convert("RGB"))
+    err_before = np.abs(mosaic[region].astype(int) - truth[region]).mean()
+    err_after = np.abs(out[region].astype(int) - truth[region]).mean()
+    assert err_after < err_before  # closer to the art than the mosaic was
+    assert np.array_equal(out[~region], mosaic[~region])
+
+
+def test_auto_does_not_combine_with_originals(tmp_path, capsys):
+    painted_file(tmp_path / "p" / "a.png")
+    (tmp_path / "o").mkdir()
+    assert _run("inpaint", "--auto", tmp_path / "p", "--originals", tmp_path / "o", "-o", tmp_path / "out") == 2
+    assert "--auto" in capsys.readouterr().err

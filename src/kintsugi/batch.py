@@ -7,6 +7,7 @@ resumes because finished outputs are skipped.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from kintsugi import engine, io, masks, methods, regions
 from kintsugi.errors import KintsugiError, NoHoleFound, OutputError, PairingError
 
 Status = Literal["done", "skipped", "failed"]
+Work = Callable[["Job"], str]  # does one job, returns its report line; raises KintsugiError
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,11 @@ class Options:
     recursive: bool = False
     overwrite: bool = False
     max_pixels: int | None = io.DEFAULT_MAX_PIXELS
+    auto: bool = False  # find the mosaics automatically instead of reading green paint
 
     @property
     def kind(self) -> str:
-        return "mosaic" if self.originals_dir is not None else "inpaint"
+        return "mosaic" if self.originals_dir is not None or self.auto else "inpaint"
 
 
 @dataclass(frozen=True)
@@ -234,18 +237,23 @@ def run(
     options: Options,
     on_outcome: Callable[[Outcome], None] | None = None,
     progress: bool | None = None,
+    work: Work | None = None,
 ) -> Summary:
     """Process ``jobs`` in order. Per-file errors become failed outcomes; Ctrl-C stops cleanly
     (the file being written is discarded) and is reported in the summary, not raised.
 
     ``progress``: True/False forces the bar on/off; None shows it only on a terminal.
+    ``work``: what to do with each job; default: repair it with the options' method.
     """
-    method = prepare(options)
+    if work is None:
+        work = functools.partial(repair_file, options=options, method=prepare(options))
+    else:
+        ensure_writable_dir(Path(options.output_dir))
     summary = Summary()
     bar = tqdm(total=len(jobs), file=sys.stderr, unit="image", disable=None if progress is None else not progress)
     try:
         for job in jobs:
-            outcome = process(job, options=options, method=method)
+            outcome = process(job, options=options, work=work)
             summary.outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
@@ -258,14 +266,14 @@ def run(
     return summary
 
 
-def process(job: Job, *, options: Options, method: str) -> Outcome:
+def process(job: Job, *, options: Options, work: Work) -> Outcome:
     """One job -> one outcome. Never raises for a bad file; KeyboardInterrupt passes through."""
     if job.problem is not None:
         return Outcome(job.source, "failed", job.problem)
     if job.output.exists() and not options.overwrite:
         return Outcome(job.source, "skipped", f"{job.source}: skipped, {job.output} exists (--overwrite to redo)")
     try:
-        note = repair_file(job, options=options, method=method)
+        note = work(job)
     except KintsugiError as exc:
         return Outcome(job.source, "failed", _line(job.source, exc))
     except MemoryError:
@@ -279,7 +287,7 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
     """Read, find the hole, repair, write atomically. Returns the report line; raises
     KintsugiError subclasses for anything wrong with this file."""
     picture = io.read_image(job.source, max_pixels=options.max_pixels)
-    hole, report = _hole_of(job, picture, options=options)
+    hole, note = _hole_of(job, picture, options=options)
     pixels, alpha, icc = picture.rgb, picture.alpha, picture.icc_profile
     if job.original is not None:
         original = io.read_image(job.original, max_pixels=options.max_pixels)
@@ -296,7 +304,6 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
         raise KintsugiError(f"method {method!r} left the hole unchanged; nothing written")
     job.output.parent.mkdir(parents=True, exist_ok=True)
     io.write_image(job.output, result, alpha=alpha, icc_profile=icc)
-    note = report.describe()
     if picture.frames > 1:
         note += f"; animated ({picture.frames} frames): first frame only"
     return note
@@ -309,18 +316,47 @@ def _hole_unchanged(result: np.ndarray, pixels: np.ndarray, *, hole: np.ndarray)
     return np.array_equal(result[y : y + h, x : x + w][window], pixels[y : y + h, x : x + w][window])
 
 
-def _hole_of(job: Job, picture: io.Picture, *, options: Options) -> tuple[np.ndarray, masks.MaskReport]:
+def detect_file(job: Job, *, options: Options, as_mask: bool) -> str:
+    """`kintsugi detect`: write the image with its detected mosaics painted pure green (ready for
+    `kintsugi inpaint --originals`), or with ``as_mask`` the mask (white = mosaic)."""
+    picture = io.read_image(job.source, max_pixels=options.max_pixels)
+    hole, note = _detected(picture.rgb)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    if as_mask:
+        io.write_image(job.output, np.repeat(hole[..., None], 3, axis=2).astype(np.uint8) * 255, alpha=None)
+    else:
+        painted = picture.rgb.copy()
+        painted[hole] = (0, 255, 0)
+        io.write_image(job.output, painted, alpha=picture.alpha, icc_profile=picture.icc_profile)
+    return note
+
+
+def _detected(rgb: np.ndarray) -> tuple[np.ndarray, str]:
+    from kintsugi import detect  # imported on use: only detection needs it
+
+    found = detect.detect_mosaic(rgb)
+    if not found.regions:
+        raise NoHoleFound("no mosaic found; nothing written")
+    blocks = ", ".join(f"{r.block}px (phase {r.phase[0]},{r.phase[1]})" for r in found.regions)
+    count = int(np.count_nonzero(found.mask))
+    return found.mask, f"{len(found.regions)} mosaic region(s), {count} px, blocks {blocks}"
+
+
+def _hole_of(job: Job, picture: io.Picture, *, options: Options) -> tuple[np.ndarray, str]:
+    """The hole mask (bool HxW) and the line that reports how it was found."""
+    if options.auto:
+        return _detected(picture.rgb)
     if job.mask_file is not None:
         hole = masks.mask_from_file(job.mask_file, shape=picture.rgb.shape[:2], max_pixels=options.max_pixels)
         count = int(np.count_nonzero(hole))
         report = masks.MaskReport(regions=regions.count_regions(hole), hole_pixels=count, fringe_pixels=0)
         if report.empty:
             raise NoHoleFound(f"mask {job.mask_file} has no white pixels; nothing written")
-        return hole, report
+        return hole, report.describe()
     hole, report = masks.green_mask(picture.rgb)
     if report.empty:
         raise NoHoleFound(f"{report.describe()}; nothing written")
-    return hole, report
+    return hole, report.describe()
 
 
 def _line(source: Path, exc: BaseException) -> str:

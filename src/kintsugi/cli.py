@@ -9,6 +9,7 @@ Exit codes: 0 all good; 1 some file failed (or nothing to do); 2 usage or setup 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
         help="mosaic mode: the un-painted originals, same base name, any extension",
     )
     parser.add_argument("--masks", metavar="DIR", help="mask files (white = hole) with the same base name")
+    parser.add_argument(
+        "--auto", action="store_true", help="find mosaics automatically and restore them (no painting needed)"
+    )
     parser.add_argument("--method", metavar="NAME", help="filling method (see `kintsugi methods`)")
     parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
@@ -116,6 +120,11 @@ def run_inpaint(args: argparse.Namespace) -> int:
     except KintsugiError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    return _finish(summary)
+
+
+def _finish(summary: batch.Summary) -> int:
+    """Print the failures again under the progress output, then the summary; the exit code."""
     failed = summary.by_status("failed")
     if failed and len(summary.outcomes) > 1:
         print("failed:", file=sys.stderr)
@@ -142,6 +151,8 @@ def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Option
     for folder, flag in ((originals, "--originals"), (args.masks, "--masks")):
         if folder is not None and not Path(folder).is_dir():
             raise KintsugiError(f"{flag} {folder}: no such folder")
+    if args.auto and (originals is not None or args.masks):
+        raise KintsugiError("--auto finds the mosaics itself; it does not combine with --originals or --masks")
     options = batch.Options(
         output_dir=Path(args.output) if args.output else DEFAULT_OUTPUT,
         originals_dir=originals,
@@ -150,6 +161,7 @@ def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Option
         recursive=args.recursive,
         overwrite=args.overwrite,
         max_pixels=args.max_pixels or None,
+        auto=args.auto,
     )
     return inputs, options
 
@@ -180,6 +192,62 @@ def _error(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# kintsugi detect
+
+
+def configure_detect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="IN", help="images and/or folders")
+    parser.add_argument("-o", "--output", metavar="OUT", required=True, help="output folder")
+    parser.add_argument(
+        "--masks", action="store_true", help="write masks (white = mosaic) instead of green-painted images"
+    )
+    parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
+    parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    parser.add_argument("--max-pixels", type=_non_negative_int, metavar="N", help="refuse larger images (0 = no limit)")
+    parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    options = batch.Options(
+        output_dir=Path(args.output),
+        recursive=args.recursive,
+        overwrite=args.overwrite,
+        max_pixels=args.max_pixels or None,
+    )
+    try:
+        jobs = batch.plan([Path(p) for p in args.inputs], options=options)
+        if not jobs:
+            _error(f"no images (PNG, JPEG, WebP, BMP, TIFF) found in {', '.join(args.inputs)}")
+            return EXIT_FAILED
+        what = "masks" if args.masks else "green-painted images"
+        print(
+            f"kintsugi: detecting mosaics in {len(jobs)} image(s); {what} into {options.output_dir}/", file=sys.stderr
+        )
+        work = functools.partial(batch.detect_file, options=options, as_mask=args.masks)
+        summary = batch.run(jobs, options=options, on_outcome=_print_outcome, work=work)
+    except KintsugiError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    return _finish(summary)
+
+
+# ---------------------------------------------------------------------------------------------
+# kintsugi serve (the page lives in kintsugi.server; FastAPI is imported only when it runs)
+
+
+def configure_serve(parser: argparse.ArgumentParser) -> None:
+    from kintsugi import server
+
+    server.configure_cli(parser)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from kintsugi import server
+
+    return server.run_cli(args)
+
+
+# ---------------------------------------------------------------------------------------------
 # kintsugi methods
 
 
@@ -202,6 +270,12 @@ COMMANDS: dict[str, Command] = {
         configure=configure_inpaint,
         run=run_inpaint,
     ),
+    "detect": Command(
+        help="find mosaics and write the images painted green (or masks, with --masks)",
+        configure=configure_detect,
+        run=run_detect,
+    ),
+    "serve": Command(help="open the repair page in your browser", configure=configure_serve, run=run_serve),
     "methods": Command(help="list the filling methods available here", configure=configure_methods, run=run_methods),
 }
 
