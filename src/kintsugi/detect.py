@@ -42,8 +42,11 @@ _RINGING = 0.1
 # ...and the smallest step between two constant cells (mean over RGB, averaged along the cell
 # side, so JPEG noise averages out) that counts as a mosaic edge.
 _CELL_STEP = 4.0
-# A region needs this many grid junctions, on at least this many distinct grid lines each way.
+# A region needs this many grid junctions, on at least this many distinct grid lines each way;
+# a cluster of pixel corners needs _MIN_CORNERS on one grid to propose it (a few big blocks
+# show few corners; the cell test decides).
 _MIN_JUNCTIONS = 4
+_MIN_CORNERS = 3
 _MIN_LINES_EACH_WAY = 2
 # Pixelated texture: a flat block's colour is within this of the texture around it (per channel).
 _TEXTURE_MATCH = 8.0
@@ -243,7 +246,7 @@ def _cluster_fits(
     ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], *, min_block: int, max_block: int
 ) -> list[tuple[tuple[int, int, int], int]]:
     """((block, phase_y, phase_x), corners on it) for each spatial cluster of corners."""
-    if ys.size < _MIN_JUNCTIONS:
+    if ys.size < _MIN_CORNERS:
         return []
     h, w = shape
     tiles = np.zeros((-(-h // _TILE), -(-w // _TILE)), np.uint8)
@@ -259,10 +262,10 @@ def _cluster_fits(
         # Nearby mosaics with different grids share a cluster: fit, drop the corners on that
         # grid, and fit the rest again.
         for _ in range(3):
-            if cy.size < _MIN_JUNCTIONS:
+            if cy.size < _MIN_CORNERS:
                 break
             b, py, px, count = _fit_grid(cy, cx, min_block=min_block, max_block=max_block)
-            if count < _MIN_JUNCTIONS:
+            if count < _MIN_CORNERS:
                 break
             fits.append(((b, py, px), count))
             off = ((cy - py) % b != 0) | ((cx - px) % b != 0)
