@@ -50,6 +50,8 @@ _MIN_CORNERS = 3
 _MIN_LINES_EACH_WAY = 2
 # Pixelated texture: a flat block's colour is within this of the texture around it (per channel).
 _TEXTURE_MATCH = 8.0
+# Cells are tested this many blocks around a grid's corners.
+_CROP_BLOCKS = int(__import__("os").environ.get("CB", "6"))
 # Grids tested per image (each cluster of corners proposes one).
 _MAX_GRIDS = 8
 
@@ -183,45 +185,62 @@ def _grid_from_energy(ex: np.ndarray, ey: np.ndarray, *, min_block: int, max_blo
 # detect_mosaic, step 1-2: block corners and their grids
 
 
-def _block_corners(channels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _block_corners(planes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(ys, xs) of pixel corners where 3-4 flat patches of different colour meet. Corner (y, x)
     lies between rows y-1 | y and columns x-1 | x, so a block corner has y ≡ phase_y, x ≡ phase_x.
-    channels: float32 HxW planes (luma alone, or R, G, B).
+    planes: uint8 HxW (luma alone, or R, G, B).
 
-    Each of the four 2x2 patches around the corner must be flat (range <= _PATCH_RANGE in every
-    channel) and at least 3 of the 4 arms (the line segments between neighbouring patches) must
-    be steps in some channel.
+    Each of the four 2x2 patches around the corner (top-left pixels (y-2|y, x-2|x)) must be flat
+    (range <= _PATCH_RANGE in every plane), and at least 3 of the 4 arms (the line segments between
+    neighbouring patches) must be steps: a jump of the patch means of at least _CORNER_STEP and
+    1.5x the range of the two patches in some plane (on a ramp, neighbouring 2x2 patches differ by
+    about their own range). Whole-image work is done on uint8/uint16 with OpenCV; the exact test
+    runs on the few candidates only.
     """
     s = 2
-    h, w = channels[0].shape
-    ny, nx = h - 2 * s + 1, w - 2 * s + 1
-    if ny <= 0 or nx <= 0:
+    h, w = planes[0].shape
+    if h < 2 * s + 1 or w < 2 * s + 1:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    kernel = np.ones((s, s), np.uint8)
-    quads = [(0, 0), (0, s), (s, 0), (s, s)]  # TL, TR, BL, BR patches of corner (y + s, x + s)
-    arms_of = ((0, 1), (2, 3), (0, 2), (1, 3))
-    spread = np.zeros((h, w), np.float32)  # largest range over the channels of each s x s patch
-    jumps = [np.zeros((ny, nx), np.float32) for _ in arms_of]  # largest |mean difference| per arm
-    for plane in channels:
-        # mean and range of the s x s patch whose top-left pixel is (y, x); HxW each
-        mean = cv2.boxFilter(plane, -1, (s, s), anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
-        rng = cv2.dilate(plane, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE) - cv2.erode(
-            plane, kernel, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE
+    k2 = np.ones((s, s), np.uint8)
+    spread = jv = jh = None
+    sums = []
+    for p in planes:
+        # range and sum of the 2x2 patch whose top-left pixel is (y, x): HxW uint8 / uint16
+        r = cv2.subtract(
+            cv2.dilate(p, k2, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE),
+            cv2.erode(p, k2, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE),
         )
-        np.maximum(spread, rng, out=spread)
-        m = [mean[a : a + ny, b : b + nx] for a, b in quads]
-        for jump, (i, j) in zip(jumps, arms_of):
-            np.maximum(jump, np.abs(m[i] - m[j]), out=jump)
-    r = [spread[a : a + ny, b : b + nx] for a, b in quads]
-    flat = np.logical_and.reduce([q <= _PATCH_RANGE for q in r])
-    # An arm is a step: a jump between two patches well above the ripple inside them (on a ramp,
-    # neighbouring 2x2 patches differ by about their own range).
-    arms = sum(
-        (jump >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(r[i], r[j]))).astype(np.uint8)
-        for jump, (i, j) in zip(jumps, arms_of)
-    )
-    ys, xs = np.nonzero(flat & (arms >= 3))
-    return ys + s, xs + s
+        spread = r if spread is None else cv2.max(spread, r)
+        total = cv2.boxFilter(p, cv2.CV_16U, (s, s), normalize=False, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
+        sums.append(total)
+        # |patch(y', x) - patch(y', x-2)| across a vertical line, and across a horizontal one
+        a, b = cv2.absdiff(total[:, s:], total[:, :-s]), cv2.absdiff(total[s:], total[:-s])
+        jv, jh = (a, b) if jv is None else (cv2.max(jv, a), cv2.max(jh, b))
+    # Candidates: all four patches flat, and >= 3 arms with a jump of at least _CORNER_STEP.
+    flat = (spread <= _PATCH_RANGE).astype(np.uint8)
+    quads = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1]], np.uint8)  # patches at y-2|y, x-2|x
+    flat_all = cv2.erode(flat, quads, anchor=(2, 2), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    big_v = np.zeros((h, w), np.uint8)
+    big_v[:, s:] = jv >= s * s * _CORNER_STEP  # at (patch row, x): the line x-1 | x
+    big_h = np.zeros((h, w), np.uint8)
+    big_h[s:] = jh >= s * s * _CORNER_STEP  # at (y, patch column): the line y-1 | y
+    arms = big_v + big_h  # down and right arms
+    arms[s:] += big_v[:-s]  # up arm
+    arms[:, s:] += big_h[:, :-s]  # left arm
+    cand = (flat_all > 0) & (arms >= 3)
+    cand[:s] = cand[h - s + 1 :] = False
+    cand[:, :s] = cand[:, w - s + 1 :] = False
+    ys, xs = np.nonzero(cand)
+    # The exact test, with the ramp guard, on the candidates: float32 (n,) values per patch.
+    offsets = [(-s, -s), (-s, 0), (0, -s), (0, 0)]  # TL, TR, BL, BR patches
+    rng = [spread[ys + dy, xs + dx].astype(np.float32) for dy, dx in offsets]
+    means = [[t[ys + dy, xs + dx].astype(np.float32) / (s * s) for dy, dx in offsets] for t in sums]
+    arms = np.zeros(ys.size, np.uint8)
+    for i, j in ((0, 1), (2, 3), (0, 2), (1, 3)):
+        jump = np.max([np.abs(m[i] - m[j]) for m in means], axis=0)
+        arms += jump >= np.maximum(_CORNER_STEP, 1.5 * np.maximum(rng[i], rng[j]))
+    keep = arms >= 3
+    return ys[keep], xs[keep]
 
 
 def _fit_grid(ys: np.ndarray, xs: np.ndarray, *, min_block: int, max_block: int) -> tuple[int, int, int, int]:
@@ -242,10 +261,14 @@ def _fit_grid(ys: np.ndarray, xs: np.ndarray, *, min_block: int, max_block: int)
     return b, py, px, count
 
 
+_Box = tuple[int, int, int, int]  # y0, y1, x0, x1
+
+
 def _cluster_fits(
     ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], *, min_block: int, max_block: int
-) -> list[tuple[tuple[int, int, int], int]]:
-    """((block, phase_y, phase_x), corners on it) for each spatial cluster of corners."""
+) -> list[tuple[tuple[int, int, int], int, _Box]]:
+    """((block, phase_y, phase_x), corners on it, their extent (y0, y1, x0, x1) inclusive) for
+    each spatial cluster of corners."""
     if ys.size < _MIN_CORNERS:
         return []
     h, w = shape
@@ -267,25 +290,29 @@ def _cluster_fits(
             b, py, px, count = _fit_grid(cy, cx, min_block=min_block, max_block=max_block)
             if count < _MIN_CORNERS:
                 break
-            fits.append(((b, py, px), count))
             off = ((cy - py) % b != 0) | ((cx - px) % b != 0)
+            on_y, on_x = cy[~off], cx[~off]
+            fits.append(((b, py, px), count, (int(on_y.min()), int(on_y.max()), int(on_x.min()), int(on_x.max()))))
             cy, cx = cy[off], cx[off]
     return fits
 
 
-def _candidate_grids(
-    image: np.ndarray, luma: np.ndarray, *, min_block: int, max_block: int
-) -> list[tuple[int, int, int]]:
-    """Distinct grids (block, phase_y, phase_x) fitted to clusters of block corners, most corners
-    first. Corners are sought in luma (robust to JPEG's chroma smear) and, separately, in RGB
-    (blocks of equal luma); JPEG's chroma ringing adds stray RGB corners that must not sway the
-    luma fit."""
-    grids: dict[tuple[int, int, int], int] = {}
-    for planes in ([luma], [p.astype(np.float32) for p in cv2.split(image)]):
+def _candidate_grids(image: np.ndarray, *, min_block: int, max_block: int) -> list[tuple[int, int, int, _Box]]:
+    """Distinct grids (block, phase_y, phase_x, extent of their corners), most corners first.
+    Corners are sought in luma (robust to JPEG's chroma smear) and, separately, in RGB (blocks of
+    equal luma); JPEG's chroma ringing adds stray RGB corners that must not sway the luma fit."""
+    grids: dict[tuple[int, int, int], tuple[int, _Box]] = {}
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    for planes in ([gray], list(cv2.split(image))):
         ys, xs = _block_corners(planes)
-        for (b, py, px), count in _cluster_fits(ys, xs, luma.shape, min_block=min_block, max_block=max_block):
-            grids[(b, py, px)] = grids.get((b, py, px), 0) + count
-    return sorted(grids, key=lambda g: -grids[g])[:_MAX_GRIDS]
+        for grid, count, box in _cluster_fits(ys, xs, gray.shape, min_block=min_block, max_block=max_block):
+            if grid in grids:  # one grid seen in several clusters or both passes: union
+                n, (y0, y1, x0, x1) = grids[grid]
+                box = (min(y0, box[0]), max(y1, box[1]), min(x0, box[2]), max(x1, box[3]))
+                count += n
+            grids[grid] = (count, box)
+    ranked = sorted(grids.items(), key=lambda kv: -kv[1][0])[:_MAX_GRIDS]
+    return [(b, py, px, box) for (b, py, px), (_, box) in ranked]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,13 +543,18 @@ def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32)
     mask = np.zeros((h, w), bool)
     if h < 2 * min_block or w < 2 * min_block:
         return Detection(mask=mask)
-    luma = _luma(image)
     finds = []
-    for b, py, px in _candidate_grids(image, luma, min_block=min_block, max_block=max_block):
-        for cell_map, count in _regions_on_grid(_cell_test(image, b, (py, px)), b):
-            finds.append(
-                _Find(mask=_from_cells(cell_map, (h, w), b, (py, px)), block=b, phase=(py, px), junctions=count)
-            )
+    for b, py, px, (y0, y1, x0, x1) in _candidate_grids(image, min_block=min_block, max_block=max_block):
+        # Test the cells around the grid's corners only (a mosaic reaches a few blocks past its
+        # outermost corners at most); the crop keeps the grid, its phase shifts with the origin.
+        margin = _CROP_BLOCKS * b
+        y0, x0 = max(y0 - margin, 0), max(x0 - margin, 0)
+        y1, x1 = min(y1 + margin, h), min(x1 + margin, w)
+        phase = ((py - y0) % b, (px - x0) % b)
+        for cell_map, count in _regions_on_grid(_cell_test(image[y0:y1, x0:x1], b, phase), b):
+            full = np.zeros((h, w), bool)
+            full[y0:y1, x0:x1] = _from_cells(cell_map, (y1 - y0, x1 - x0), b, phase)
+            finds.append(_Find(mask=full, block=b, phase=(py, px), junctions=count))
     regions = []
     for f in _pick(finds):
         mask |= f.mask
