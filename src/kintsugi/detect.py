@@ -4,16 +4,20 @@ Grid convention (shared with kintsugi.training.synth_mosaic): square blocks of s
 whose first rows / columns lie at y ≡ phase_y and x ≡ phase_x (mod block), 0 <= phase < block.
 
 How detect_mosaic works
-1. Block corners. A pixel corner where 3 or 4 flat 2x2 patches of different tone meet is
+1. Block corners. A pixel corner where 3 or 4 flat 2x2 patches of different colour meet is
    what a mosaic is made of: every block corner inside it, visible through JPEG. Flat-colour art
    has long straight edges and L-shaped corners (2 "arms"), rarely 3- or 4-way meetings.
+   Searched in luma (survives JPEG) and in RGB (blocks of equal luma), fitted separately.
 2. Grid fit. Corners are clustered spatially; each cluster's grid is the (block, phase) that
    passes through the most corners beyond chance.
-3. Cell test. On that grid every cell is tested: a mosaic block is constant inside and a mosaic
-   edge is a step sitting exactly on the grid line (smooth shading changes as much inside a cell
-   as across its side). A region is built from the cells around grid junctions (3-4 steps
-   meeting at a grid vertex), closed and hole-filled, so flat blocks inside a mosaic count and
-   flat surroundings do not. A region needs several junctions on several grid lines each way.
+3. Cell test, around each grid's corners. A mosaic block is constant inside and a mosaic edge
+   is a step sitting exactly on the grid line (smooth shading changes as much inside a cell as
+   across its side). A region is built from the cells around grid junctions (3-4 steps meeting
+   at a grid vertex), closed and hole-filled; constant cells inside the convex hull of that
+   evidence join it (mosaics are drawn as rectangles or blobs), and so do flat blocks surrounded
+   by texture of their own mean colour (pixelated paper grain or screentone). Flat fills next to
+   a mosaic are left out: nothing distinguishes them from mosaic blocks over flat paint. A
+   region needs several junctions on several grid lines each way.
 
 estimate_grid is for a known mosaic area (e.g. a painted mask): it folds the area's step energy
 modulo every period and takes the period that puts it on the fewest grid lines.
@@ -35,7 +39,8 @@ _PATCH_RANGE = 30.0
 _CORNER_STEP = 8.0
 # Corners are clustered on a map of _TILE px tiles.
 _TILE = 16
-# Cell test: mean |difference| (over RGB) between neighbouring pixels inside a constant cell...
+# Cell test: ripple inside a constant cell — mean |difference| between neighbouring pixels, in
+# luma or half of it in chroma — at most this...
 _MAX_ROUGHNESS = 2.0
 # ...or this fraction of the largest step on its sides (JPEG ringing)...
 _RINGING = 0.1
@@ -51,7 +56,7 @@ _MIN_LINES_EACH_WAY = 2
 # Pixelated texture: a flat block's colour is within this of the texture around it (per channel).
 _TEXTURE_MATCH = 8.0
 # Cells are tested this many blocks around a grid's corners.
-_CROP_BLOCKS = int(__import__("os").environ.get("CB", "6"))
+_CROP_BLOCKS = 6
 # Grids tested per image (each cluster of corners proposes one).
 _MAX_GRIDS = 8
 
@@ -330,6 +335,8 @@ class _Cells:
 
 
 def _cell_test(rgb: np.ndarray, block: int, phase: tuple[int, int]) -> _Cells:
+    """Which cells of the grid (block, phase) over rgb (RGB uint8 HxWx3) are constant, and which
+    neighbouring constant cells are separated by a mosaic edge."""
     b = block
     m = 1 if b >= 6 else 0  # skip a 1 px rim: blur and chroma subsampling soften block edges
     core = slice(m, b - m)
@@ -385,10 +392,10 @@ def _fill_holes(cells: np.ndarray) -> np.ndarray:
 def _regions_on_grid(cells: _Cells, block: int) -> list[tuple[np.ndarray, int]]:
     """Mosaic regions on one grid as (cell map bool (ny, nx), number of junctions).
 
-    A junction is a grid vertex where at least 3 of its 4 arms are steps. Region cells touch a
-    junction and have steps on >= 2 of their own sides (a flat cell outside the mosaic that only
-    borders it has 1); the cell map is then closed and hole-filled, so flat blocks enclosed by
-    the mosaic count.
+    A junction is a grid vertex where at least 3 of its 4 arms are steps. Evidence cells touch
+    a junction and have steps on >= 2 of their own sides (a flat cell outside the mosaic that only
+    borders it has 1); the evidence is closed and hole-filled, then constant cells inside its
+    convex hull and pixelated texture next to it are added.
     """
     sx, sy = cells.step_x, cells.step_y  # (ny, nx-1), (ny-1, nx)
     # Blocks under 6 px are about the size of the detail of drawn art (stripes, small UI tiles):
@@ -457,12 +464,12 @@ def _add_pixelated_texture(region: np.ndarray, cells: _Cells) -> np.ndarray:
         if not ring.any():
             out |= comp
             continue
-        # For each ring cell, the colour distance to the nearest-in-colour neighbour in comp.
         textured = ring & ~cells.constant
         if np.count_nonzero(textured) < 0.6 * np.count_nonzero(ring):
             continue
+        # Textured ring cells whose mean colour matches a neighbouring flat cell of the group.
         ry, rx = np.nonzero(textured)
-        close = 0
+        close = np.zeros(ry.size, bool)
         for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
             qy, qx = ry + dy, rx + dx
             ok = (qy >= 0) & (qy < comp.shape[0]) & (qx >= 0) & (qx < comp.shape[1])
