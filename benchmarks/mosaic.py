@@ -79,6 +79,10 @@ def restoration_methods() -> dict[str, Restore]:
     if "mosaic-cubic" not in table:
         table["mosaic-cubic"] = restore_cubic
     table["cubic + block means"] = cubic_consistent
+    if "mosaic-model" in names:  # the shipped method enforces block means; this row shows why
+        from kintsugi.methods.model import restore_mosaic, session
+
+        table["model, no block means"] = lambda img, m: restore_mosaic(session("mosaic"), img, m, consistent=False)
     return table
 
 

@@ -79,8 +79,22 @@ def tiny_cache(tmp_path):
 
 def test_two_step_training_resumes_and_exports(tiny_cache, tmp_path):
     run = tmp_path / "run"
-    common = ["--out", str(run), "--data", str(tiny_cache), "--batch", "2", "--size", "32",
-              "--val-n", "2", "--val-every", "1", "--threads", "1"]
+    common = [
+        "--out",
+        str(run),
+        "--data",
+        str(tiny_cache),
+        "--batch",
+        "2",
+        "--size",
+        "32",
+        "--val-n",
+        "2",
+        "--val-every",
+        "1",
+        "--threads",
+        "1",
+    ]
     train.main([*common, "--max-steps", "2", "--widths", "4,6,8,8,8", "--res-blocks", "0,1,0,1,1"])
     state = train.load_checkpoint(run / "ckpt.pt")
     assert state["step"] == 2 and tuple(state["config"]["net"]["widths"]) == TINY.widths

@@ -79,9 +79,24 @@ def run_network(sess, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def restore_mosaic(sess, image: np.ndarray, mask: np.ndarray, *, consistent: bool = True) -> np.ndarray:
+    """The mosaic network on the mosaic pixels; then, with ``consistent``, each whole block is
+    nudged so that re-averaging it gives back the block colour the mosaic shows (the evidence).
+
+    image RGB uint8 HxWx3 (the un-painted mosaic), mask bool HxW → RGB uint8 HxWx3.
+    """
+    out = run_network(sess, image, mask)
+    if not consistent:
+        return out
+    from kintsugi.detect import estimate_grid
+    from kintsugi.methods.mosaic import enforce_block_means
+
+    return enforce_block_means(out, image, mask, grid=estimate_grid(image, mask))
+
+
 def load(kind: str = "inpaint") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The fill function of the `model` (inpaint) or `mosaic-model` (mosaic) method."""
     sess = session(kind)
     if kind == "inpaint":
         return lambda image, mask: run_network(sess, prefill(image, mask), mask)
-    return lambda image, mask: run_network(sess, image, mask)
+    return lambda image, mask: restore_mosaic(sess, image, mask)

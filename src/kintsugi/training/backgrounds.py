@@ -23,8 +23,12 @@ def background(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(g[:, None] if len(t) == h else g[None], (h, w, 3)))
     if kind == 3:
         img = np.full((h, w, 3), 255, np.uint8)
-        dots = screentone((h, w), period=int(rng.integers(4, 9)), angle=float(rng.uniform(0, np.pi)),
-                          radius=float(rng.uniform(0.8, 2.2)))
+        dots = screentone(
+            (h, w),
+            period=int(rng.integers(4, 9)),
+            angle=float(rng.uniform(0, np.pi)),
+            radius=float(rng.uniform(0.8, 2.2)),
+        )
         img[dots] = rng.integers(0, 160)
         return img
     # Paper-like texture: low-amplitude noise around a light tone.

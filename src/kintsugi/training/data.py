@@ -45,18 +45,15 @@ def random_crop(rgba: np.ndarray, rng: np.random.Generator, size: int) -> np.nda
         rgba = np.pad(rgba, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
         h, w = rgba.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-    crop = rgba[y:y + size, x:x + size]
+    crop = rgba[y : y + size, x : x + size]
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     return np.ascontiguousarray(crop)
 
 
-def make_sample(
-    images: list[np.ndarray], rng: np.random.Generator, *, size: int, synth_fraction: float
-) -> Sample:
+def make_sample(images: list[np.ndarray], rng: np.random.Generator, *, size: int, synth_fraction: float) -> Sample:
     if rng.random() < synth_fraction:
-        img = generate(np.random.default_rng(int(rng.integers(SYNTH_TRAIN_SEED0, 2**31))),
-                       size=(size, size))
+        img = generate(np.random.default_rng(int(rng.integers(SYNTH_TRAIN_SEED0, 2**31))), size=(size, size))
     else:
         rgba = random_crop(images[int(rng.integers(len(images)))], rng, size)
         # Crops that are mostly transparent teach little: retry once on another image.
@@ -86,12 +83,16 @@ Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # inputs (B,H,W,3), truths (B
 
 def _stack(samples: list[Sample], rng: np.random.Generator, task: str) -> Batch:
     pairs = [corrupt(s, rng, task=task) for s in samples]
-    return (np.stack([p[0] for p in pairs]), np.stack([s.image for s in samples]),
-            np.stack([p[1] for p in pairs]))
+    return (np.stack([p[0] for p in pairs]), np.stack([s.image for s in samples]), np.stack([p[1] for p in pairs]))
 
 
 def make_batch(
-    images: list[np.ndarray], rng: np.random.Generator, *, batch: int, size: int, synth_fraction: float,
+    images: list[np.ndarray],
+    rng: np.random.Generator,
+    *,
+    batch: int,
+    size: int,
+    synth_fraction: float,
     task: str = "inpaint",
 ) -> Batch:
     samples = [make_sample(images, rng, size=size, synth_fraction=synth_fraction) for _ in range(batch)]

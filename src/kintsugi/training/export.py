@@ -39,13 +39,21 @@ def export(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) 
     h, w = probe_hw
     image = torch.rand(1, 3, h, w)
     mask = torch.zeros(1, 1, h, w)
-    mask[..., h // 4: h // 2, w // 4: w // 2] = 1
+    mask[..., h // 4 : h // 2, w // 4 : w // 2] = 1
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        net, (image, mask), str(path), input_names=["image", "mask"], output_names=["output"],
-        dynamic_axes={"image": {2: "height", 3: "width"}, "mask": {2: "height", 3: "width"},
-                      "output": {2: "height", 3: "width"}},
-        opset_version=17, dynamo=False,
+        net,
+        (image, mask),
+        str(path),
+        input_names=["image", "mask"],
+        output_names=["output"],
+        dynamic_axes={
+            "image": {2: "height", 3: "width"},
+            "mask": {2: "height", 3: "width"},
+            "output": {2: "height", 3: "width"},
+        },
+        opset_version=17,
+        dynamo=False,
     )
 
 
@@ -82,11 +90,19 @@ def main(argv: list[str] | None = None) -> None:
     err = parity(net, args.onnx)
     if err > PARITY_TOL:
         raise SystemExit(f"parity check failed: max |onnx - torch| = {err:.2e} > {PARITY_TOL:.0e}")
-    meta = {"task": net_cfg.task, "arch": net_cfg.arch, "multiple": net_cfg.multiple, "step": state["step"],
-            "train_minutes": round(state["elapsed"] / 60, 1), "parity_max_abs": err}
+    meta = {
+        "task": net_cfg.task,
+        "arch": net_cfg.arch,
+        "multiple": net_cfg.multiple,
+        "step": state["step"],
+        "train_minutes": round(state["elapsed"] / 60, 1),
+        "parity_max_abs": err,
+    }
     args.onnx.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(f"exported {args.onnx} ({args.onnx.stat().st_size / 1e6:.1f} MB), step {state['step']}, "
-          f"parity max abs {err:.2e}")
+    print(
+        f"exported {args.onnx} ({args.onnx.stat().st_size / 1e6:.1f} MB), step {state['step']}, "
+        f"parity max abs {err:.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,14 +37,31 @@ class NetConfig:
         return 2 ** (len(self.widths) - 1)
 
 
+def act(x: torch.Tensor) -> torch.Tensor:
+    # Leaky: in our first run (plain ReLU, no normalisation) every pre-head unit was dead
+    # after 1,750 steps, and the network was stuck at its input.
+    return F.leaky_relu(x, 0.1)
+
+
+def conv_bn(cin: int, cout: int, *, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    """3x3 conv + batch norm (folded into the conv at export, so free at run time).
+
+    Without normalisation our first runs diverged: activations grew to thousands at 1/16 scale
+    and a single bad step saturated the output for good (measured in three probes)."""
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False), nn.BatchNorm2d(cout)
+    )
+
+
 class ResBlock(nn.Module):
     def __init__(self, ch: int, dilation: int = 1):
         super().__init__()
-        self.c1 = nn.Conv2d(ch, ch, 3, padding=dilation, dilation=dilation)
-        self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c1 = conv_bn(ch, ch, dilation=dilation)
+        self.c2 = conv_bn(ch, ch)
+        nn.init.zeros_(self.c2[1].weight)  # each block starts as the identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.c2(F.relu(self.c1(x)))
+        return act(x + self.c2(act(self.c1(x))))
 
 
 class FillNet(nn.Module):
@@ -52,20 +69,18 @@ class FillNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         w = cfg.widths
-        self.stem = nn.Sequential(nn.Conv2d(4, w[0], 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(w[0], w[0], 3, padding=1), nn.ReLU())
+        self.stem = nn.Sequential(conv_bn(4, w[0]), nn.LeakyReLU(0.1), conv_bn(w[0], w[0]), nn.LeakyReLU(0.1))
         self.down = nn.ModuleList()
         for i in range(1, len(w)):
             # Deeper scales get dilated blocks: a wide receptive field for large holes, cheaply.
-            blocks = [ResBlock(w[i], dilation=1 if (i < 3 or j % 2 == 0) else 2)
-                      for j in range(cfg.res_blocks[i])]
-            self.down.append(nn.Sequential(nn.Conv2d(w[i - 1], w[i], 3, stride=2, padding=1),
-                                           nn.ReLU(), *blocks))
+            blocks = [ResBlock(w[i], dilation=1 if (i < 3 or j % 2 == 0) else 2) for j in range(cfg.res_blocks[i])]
+            self.down.append(nn.Sequential(conv_bn(w[i - 1], w[i], stride=2), nn.LeakyReLU(0.1), *blocks))
         self.proj = nn.ModuleList(nn.Conv2d(w[i], w[i - 1], 1) for i in range(len(w) - 1, 0, -1))
-        self.fuse = nn.ModuleList(nn.Conv2d(w[i - 1], w[i - 1], 3, padding=1)
-                                  for i in range(len(w) - 1, 0, -1))
+        self.fuse = nn.ModuleList(conv_bn(w[i - 1], w[i - 1]) for i in range(len(w) - 1, 0, -1))
         self.head = nn.Conv2d(w[0], 3, 3, padding=1)
-        nn.init.zeros_(self.head.weight)  # start as the classical guess itself
+        # Start close to the classical guess itself, but not at it: a zero head passes no
+        # gradient back to the rest of the network.
+        nn.init.normal_(self.head.weight, std=1e-3)
         nn.init.zeros_(self.head.bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -76,8 +91,10 @@ class FillNet(nn.Module):
             skips.append(x)
         for proj, fuse, skip in zip(self.proj, self.fuse, reversed(skips[:-1])):
             x = F.interpolate(proj(x), scale_factor=2.0, mode="nearest") + skip
-            x = F.relu(fuse(x))
-        out = image + self.head(x)
+            x = act(fuse(x))
+        # A bounded correction: an unbounded one let a single bad step push outputs to 10x the
+        # pixel range and the run never recovered (measured at step 250 of a probe).
+        out = image + torch.tanh(self.head(x))
         return image * (1.0 - mask) + out * mask
 
 
@@ -107,8 +124,7 @@ class PConvUNet(nn.Module):
         self.enc = nn.ModuleList([PartialConv2d(3, w[0], 5, padding=2)])
         self.enc.extend(PartialConv2d(w[i - 1], w[i], 3, stride=2, padding=1) for i in range(1, len(w)))
         self.enc_mid = nn.ModuleList(PartialConv2d(w[i], w[i], 3, padding=1) for i in range(len(w)))
-        self.dec = nn.ModuleList(nn.Conv2d(w[i] + w[i - 1], w[i - 1], 3, padding=1)
-                                 for i in range(len(w) - 1, 0, -1))
+        self.dec = nn.ModuleList(nn.Conv2d(w[i] + w[i - 1], w[i - 1], 3, padding=1) for i in range(len(w) - 1, 0, -1))
         self.head = nn.Conv2d(w[0] + 3, 3, 3, padding=1)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -124,7 +140,7 @@ class PConvUNet(nn.Module):
         x = skips.pop()
         for dec in self.dec:
             skip = skips.pop()
-            x = F.relu(dec(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skip], 1)))
+            x = act(dec(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skip], 1)))
         out = torch.sigmoid(self.head(torch.cat([x, image * valid], 1)))
         return image * valid + out * mask
 

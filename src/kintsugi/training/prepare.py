@@ -69,11 +69,11 @@ def carve_rcc(blob: bytes) -> list[bytes]:
         end = blob.find(_PNG_END, start)
         if end < 0:
             break
-        found.append(blob[start:end + len(_PNG_END)])
+        found.append(blob[start : end + len(_PNG_END)])
         start = blob.find(_PNG_START, end)
     for m in re.finditer(rb"\x78[\x01\x5e\x9c\xda]", blob):
         try:
-            data = zlib.decompressobj().decompress(blob[m.start():m.start() + 4_000_000])
+            data = zlib.decompressobj().decompress(blob[m.start() : m.start() + 4_000_000])
         except zlib.error:
             continue
         if data.startswith(_PNG_START):
@@ -108,7 +108,7 @@ def trim(rgba: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(rgba[..., 3] > 16)
     if len(ys) == 0:
         return rgba[:0, :0]
-    return rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return rgba[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
 def keep(rgba: np.ndarray) -> bool:
@@ -183,21 +183,39 @@ def main(argv: list[str] | None = None) -> None:
             c[1] += 1
             splits[split].append(rgba)
             ids[split].append(img_id)
-            manifest.write(json.dumps({
-                "id": img_id, "package": item.package, "version": versions.get(item.package, "?"),
-                "path": item.path, "licence": LICENCES.get(item.package, "?"), "split": split,
-                "width": int(rgba.shape[1]), "height": int(rgba.shape[0]), "sha1": sha1,
-            }) + "\n")
+            manifest.write(
+                json.dumps(
+                    {
+                        "id": img_id,
+                        "package": item.package,
+                        "version": versions.get(item.package, "?"),
+                        "path": item.path,
+                        "licence": LICENCES.get(item.package, "?"),
+                        "split": split,
+                        "width": int(rgba.shape[1]),
+                        "height": int(rgba.shape[0]),
+                        "sha1": sha1,
+                    }
+                )
+                + "\n"
+            )
             if split == "val":
                 rng = np.random.default_rng(int(sha1[:8], 16))
                 rgb = composite(downscale(rgba, VAL_MAX_SIDE), rng)
                 name = img_id.replace("/", "_") + ".png"
                 cv2.imwrite(str(args.out / "val" / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        manifest.write(json.dumps({
-            "id": "generated/synth_art", "package": "kintsugi (generated)", "path":
-            "kintsugi.training.synth_art.generate", "licence": "CC0-1.0 (made by this project)",
-            "split": "train (generated on the fly from seeds >= 1000000; val uses seeds < 1000000)",
-        }) + "\n")
+        manifest.write(
+            json.dumps(
+                {
+                    "id": "generated/synth_art",
+                    "package": "kintsugi (generated)",
+                    "path": "kintsugi.training.synth_art.generate",
+                    "licence": "CC0-1.0 (made by this project)",
+                    "split": "train (generated on the fly from seeds >= 1000000; val uses seeds < 1000000)",
+                }
+            )
+            + "\n"
+        )
     for split in ("train", "val"):
         arr = np.empty(len(splits[split]), dtype=object)
         arr[:] = splits[split]

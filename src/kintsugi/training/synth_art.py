@@ -53,8 +53,9 @@ def _background(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
         return np.ascontiguousarray(np.repeat((a * (1 - t) + b * t).astype(np.uint8), w, axis=1))
     img = np.full((h, w, 3), 255, np.uint8)
-    dots = screentone(shape, period=int(rng.integers(4, 9)), angle=float(rng.uniform(0, np.pi)),
-                      radius=float(rng.uniform(0.8, 2.2)))
+    dots = screentone(
+        shape, period=int(rng.integers(4, 9)), angle=float(rng.uniform(0, np.pi)), radius=float(rng.uniform(0.8, 2.2))
+    )
     img[dots] = int(rng.integers(0, 120))
     return img
 
@@ -87,12 +88,17 @@ def _draw_shape(img: np.ndarray, rng: np.random.Generator, *, ink: tuple[int, in
         cv2.fillPoly(shadow, [pts + shift], 1)
         img[(region > 0) & (shadow == 0)] = _shade(base, 0.7)
     elif fill == 2:
-        tone = screentone((h, w), period=int(rng.integers(4, 10)), angle=float(rng.uniform(0, np.pi)),
-                          radius=float(rng.uniform(0.8, 2.5)))
+        tone = screentone(
+            (h, w),
+            period=int(rng.integers(4, 10)),
+            angle=float(rng.uniform(0, np.pi)),
+            radius=float(rng.uniform(0.8, 2.5)),
+        )
         img[(region > 0) & tone] = _shade(base, 0.5)
     elif fill == 3:
-        hatch = hatching((h, w), period=int(rng.integers(4, 10)), angle=float(rng.uniform(0, np.pi)),
-                         width=int(rng.integers(1, 3)))
+        hatch = hatching(
+            (h, w), period=int(rng.integers(4, 10)), angle=float(rng.uniform(0, np.pi)), width=int(rng.integers(1, 3))
+        )
         img[(region > 0) & hatch] = ink
     thickness = int(rng.integers(1, 5))
     cv2.polylines(img, [pts], True, ink, thickness, lineType=cv2.LINE_AA)

@@ -59,7 +59,7 @@ def boxes(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     for _ in range(int(rng.integers(1, 3))):
         bh, bw = int(rng.uniform(0.1, 0.5) * h), int(rng.uniform(0.1, 0.5) * w)
         y, x = int(rng.integers(0, max(1, h - bh))), int(rng.integers(0, max(1, w - bw)))
-        out[y:y + bh, x:x + bw] = True
+        out[y : y + bh, x : x + bw] = True
     return out
 
 
@@ -95,7 +95,7 @@ def random_mask(
             mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if not mask.any():
         h, w = shape
-        mask[h // 3: h // 3 + max(2, h // 8), w // 4: 3 * w // 4] = True
+        mask[h // 3 : h // 3 + max(2, h // 8), w // 4 : 3 * w // 4] = True
     if rng.random() < 0.3:
         mask = grow(mask, int(rng.integers(1, 4)))
     return mask

@@ -33,11 +33,11 @@ class TrainConfig:
     data: str = "data/cache"
     batch: int = 16
     size: int = 128
-    lr: float = 2e-3
+    lr: float = 1e-3
     warmup: int = 200
     decay_start: int = 1_000_000  # constant LR until here, then cosine to lr/20 over decay_steps
     decay_steps: int = 10_000
-    ema: float = 0.999
+    ema: float = 0.998
     synth_fraction: float = 0.2
     val_every: int = 250
     val_n: int = 64
@@ -87,7 +87,7 @@ def evaluate(model: torch.nn.Module, val: tuple[torch.Tensor, ...]) -> float:
     """Mean L1 inside the hole on the fixed validation crops."""
     x, y, m = val
     model.eval()
-    out = torch.cat([model(x[i:i + 16], m[i:i + 16]) for i in range(0, len(x), 16)])
+    out = torch.cat([model(x[i : i + 16], m[i : i + 16]) for i in range(0, len(x), 16)])
     model.train()
     return float(masked_l1(out, y, m))
 
@@ -116,10 +116,17 @@ def main(argv: list[str] | None = None) -> None:
     if state:
         cfg = config_from_dict(dict(state["config"]))
     else:
-        shape = {k: tuple(int(v) for v in getattr(args, k).split(",")) for k in ("widths", "res_blocks")
-                 if getattr(args, k)}
-        cfg = TrainConfig(net=NetConfig(arch=args.arch, task=args.task, **shape), data=args.data, batch=args.batch,
-                          size=args.size, val_n=args.val_n, val_every=args.val_every)
+        shape = {
+            k: tuple(int(v) for v in getattr(args, k).split(",")) for k in ("widths", "res_blocks") if getattr(args, k)
+        }
+        cfg = TrainConfig(
+            net=NetConfig(arch=args.arch, task=args.task, **shape),
+            data=args.data,
+            batch=args.batch,
+            size=args.size,
+            val_n=args.val_n,
+            val_every=args.val_every,
+        )
     if args.decay_start is not None:  # the one schedule knob a resumed run may change
         cfg = dataclasses.replace(cfg, decay_start=args.decay_start)
     if args.decay_steps is not None:
@@ -160,15 +167,27 @@ def main(argv: list[str] | None = None) -> None:
 
     def save() -> None:
         tmp = ckpt_path.with_suffix(".tmp")
-        torch.save({"config": asdict(cfg), "model": model.state_dict(), "ema": ema.state_dict(),
-                    "opt": opt.state_dict(), "step": step, "elapsed": elapsed}, tmp)
+        torch.save(
+            {
+                "config": asdict(cfg),
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "opt": opt.state_dict(),
+                "step": step,
+                "elapsed": elapsed,
+            },
+            tmp,
+        )
         tmp.replace(ckpt_path)
 
     while step < args.max_steps and time.time() - t_start < args.minutes * 60:
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step)
-        x, y, m = to_tensors(make_batch(train_images, rng, batch=cfg.batch, size=cfg.size,
-                                        synth_fraction=cfg.synth_fraction, task=cfg.net.task))
+        x, y, m = to_tensors(
+            make_batch(
+                train_images, rng, batch=cfg.batch, size=cfg.size, synth_fraction=cfg.synth_fraction, task=cfg.net.task
+            )
+        )
         losses = inpaint_loss(model(x, m), y, m)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
@@ -177,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.lerp_(pm, 1.0 - cfg.ema)
+            for be, bm in zip(ema.buffers(), model.buffers()):  # batch-norm statistics
+                be.copy_(bm)
         step += 1
         run_losses.append(float(losses["total"].detach()))
         now = time.time()
@@ -184,9 +205,14 @@ def main(argv: list[str] | None = None) -> None:
         t_last = now
         if step % cfg.val_every == 0:
             val_l1 = evaluate(ema, val)
-            rec = {"step": step, "minutes": round(elapsed / 60, 2), "lr": lr_at(cfg, step),
-                   "train_loss": round(float(np.mean(run_losses)), 5), "val_l1_hole": round(val_l1, 5),
-                   **{f"val_l1_{k}": round(v, 5) for k, v in baselines.items()}}
+            rec = {
+                "step": step,
+                "minutes": round(elapsed / 60, 2),
+                "lr": lr_at(cfg, step),
+                "train_loss": round(float(np.mean(run_losses)), 5),
+                "val_l1_hole": round(val_l1, 5),
+                **{f"val_l1_{k}": round(v, 5) for k, v in baselines.items()},
+            }
             run_losses.clear()
             log.write(json.dumps(rec) + "\n")
             log.flush()
