@@ -18,7 +18,7 @@ from kintsugi.training.backgrounds import composite
 from kintsugi.training.synth_art import generate
 from kintsugi.training.synth_masks import random_mask
 
-SYNTH_TRAIN_SEED0 = 1_000_000  # generated art: seeds below this are reserved for validation
+SYNTH_TRAIN_SEED0 = 1_000_000  # generated art for training; seeds below stay free for tests and examples
 
 
 def load_cache(path: Path) -> list[np.ndarray]:

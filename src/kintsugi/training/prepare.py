@@ -211,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
                     "package": "kintsugi (generated)",
                     "path": "kintsugi.training.synth_art.generate",
                     "licence": "CC0-1.0 (made by this project)",
-                    "split": "train (generated on the fly from seeds >= 1000000; val uses seeds < 1000000)",
+                    "split": "train",
+                    "note": "drawn on the fly during training (20% of samples), seeds >= 1000000; "
+                    "the validation split holds no generated images",
                 }
             )
             + "\n"
