@@ -1,0 +1,63 @@
+"""The shipped networks, run as users run them: through ONNX Runtime, without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from synthetic import art, bar_mask
+
+import kintsugi
+from kintsugi.methods import model
+
+pytestmark = pytest.mark.skipif(
+    not (model.is_available("inpaint") and model.is_available("mosaic")), reason="weights not installed"
+)
+
+
+@pytest.mark.parametrize("shape", [(48, 64), (37, 101), (130, 40)])
+def test_model_fills_only_the_hole(shape):
+    image = art(*shape)
+    h, w = shape
+    mask = bar_mask(h, w, box=(h // 3, w // 4, h // 3 + 6, 3 * w // 4))
+    out = kintsugi.inpaint(image, mask, method="model")
+    assert np.array_equal(out[~mask], image[~mask])
+    assert not np.array_equal(out[mask], np.zeros_like(out[mask]))
+    # The fill continues the surroundings: the hole's mean colour is near that of its rim.
+    rim = bar_mask(h, w, box=(h // 3 - 3, w // 4, h // 3, 3 * w // 4))
+    assert np.abs(out[mask].mean(0) - image[rim].mean(0)).max() < 40
+
+
+def test_mosaic_model_respects_the_block_colours():
+    from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask
+
+    yy, xx = np.mgrid[0:96, 0:128]
+    truth = np.stack([xx * 2, yy * 2 + 40, 255 - xx], -1).clip(0, 255).astype(np.uint8)
+    region = mosaic_mask(bar_mask(96, 128, box=(24, 32, 72, 96)), block=8)
+    mosaic = apply_mosaic(truth, region, block=8)
+    out = kintsugi.restore_mosaic(mosaic, region, method="mosaic-model")
+    assert np.array_equal(out[~region], mosaic[~region])
+    # Re-averaging each restored 8x8 block gives back the mosaic's colour (within rounding).
+    blocks = out[24:72, 32:96].reshape(6, 8, 8, 8, 3).mean(axis=(1, 3))
+    given = mosaic[24:72:8, 32:96:8].astype(float)
+    assert np.abs(blocks - given).max() < 3
+    # ...and it is closer to the art than the mosaic was.
+    assert (
+        np.abs(out[region].astype(int) - truth[region]).mean()
+        < np.abs(mosaic[region].astype(int) - truth[region]).mean()
+    )
+
+
+def test_runtime_never_imports_torch():
+    code = (
+        "import sys, numpy as np, kintsugi\n"
+        "img = np.full((40, 40, 3), 200, np.uint8); m = np.zeros((40, 40), bool); m[10:20, 10:30] = True\n"
+        "kintsugi.inpaint(img, m, method='model'); kintsugi.restore_mosaic(img, m, method='mosaic-model')\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
