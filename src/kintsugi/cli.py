@@ -100,7 +100,7 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     parser.add_argument(
         "--max-pixels",
-        type=_non_negative_int,
+        type=non_negative_int,
         metavar="N",
         help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
     )
@@ -177,7 +177,8 @@ def _print_outcome(outcome: batch.Outcome) -> None:
     tqdm.write(prefix + outcome.message, file=stream)
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
+    """argparse type for counts and limits where 0 means "no limit" (also used by `serve`)."""
     try:
         value = int(text.replace("_", ""))
     except ValueError:
@@ -203,7 +204,7 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
-    parser.add_argument("--max-pixels", type=_non_negative_int, metavar="N", help="refuse larger images (0 = no limit)")
+    parser.add_argument("--max-pixels", type=non_negative_int, metavar="N", help="refuse larger images (0 = no limit)")
     parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
 
 

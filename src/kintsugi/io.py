@@ -84,7 +84,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
                 icc = im.info.get("icc_profile") if mode in ("RGB", "RGBA", "RGBa", "P") else None
                 # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
                 rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
-                rgb, alpha = _to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
+                rgb, alpha = to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -164,7 +164,7 @@ def _open_limited(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
         yield im
 
 
-def _to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+def to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     """Any Pillow mode -> (RGB uint8 HxWx3, alpha uint8 HxW or None)."""
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):

@@ -14,6 +14,8 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
+from kintsugi.cli import non_negative_int
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -67,7 +69,7 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-pixels",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=DEFAULT_MAX_PIXELS,
         metavar="N",
         help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
@@ -116,7 +118,7 @@ def address(*, host: str, port: int) -> str:
 
 
 def _port(text: str) -> int:
-    value = _non_negative_int(text)
+    value = non_negative_int(text)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"a port is 1-65535 (or 0 for any free one), got {value}")
     return value
@@ -129,14 +131,4 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
     return value

@@ -18,8 +18,6 @@ from kintsugi import io, masks
 from kintsugi.errors import ImageReadError, ImageTooLarge, MaskError
 
 _EXIF_ORIENTATION = 0x0112
-_HIGH_DEPTH_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
-_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
 def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str = "image") -> io.Picture:
@@ -36,7 +34,7 @@ def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str =
             im.load()
             mode = im.mode
             rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
-            rgb, alpha = to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
+            rgb, alpha = io.to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -57,30 +55,6 @@ def check_pixels(size: tuple[int, int], *, max_pixels: int | None, what: str) ->
             f"{what} is {width}x{height} = {width * height:,} pixels, above the server's limit of "
             f"{max_pixels:,} (start the server with a larger --max-pixels to accept it)"
         )
-
-
-def to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any Pillow mode -> (RGB uint8 HxWx3, alpha uint8 HxW or None when fully absent)."""
-    mode = im.mode
-    if mode in _HIGH_DEPTH_MODES:
-        gray = _high_depth_to_uint8(np.asarray(im), mode)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)), None
-    if mode in _ALPHA_MODES or "transparency" in im.info:
-        rgba = np.asarray(im.convert("RGBA"))
-        return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
-    return np.ascontiguousarray(np.asarray(im if mode == "RGB" else im.convert("RGB"))), None
-
-
-def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
-    """16/32-bit gray -> uint8 by scaling; Pillow's convert("RGB") would clip instead."""
-    data = values.astype(np.float64)
-    if mode == "F":
-        top = 1.0 if data.size and np.nanmax(data) <= 1.0 else 255.0
-    elif mode == "I":
-        top = 65535.0 if data.size and data.max() > 255 else 255.0
-    else:
-        top = 65535.0
-    return np.clip(np.rint(np.nan_to_num(data / top * 255.0)), 0, 255).astype(np.uint8)
 
 
 def decode_mask(data: bytes | bytearray, *, shape: tuple[int, int], max_pixels: int | None) -> np.ndarray:
