@@ -176,3 +176,52 @@ def test_detection_is_fast_enough():
     found = detect_mosaic(image)
     assert time.perf_counter() - start < 1.0
     assert [r.block for r in found.regions] == [12]
+
+
+# --- shape prior: flat blocks inside a mosaic belong to it; separate mosaics stay separate ----
+
+
+def disc_with_rim(seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Detailed art with a large flat disc in it, and a censor mask over the disc and a textured
+    rim around it: most of the mosaic lies over flat paint, where it changes nothing."""
+    image = painting(200, 240, seed=seed)
+    cv2.circle(image, (120, 100), 55, (236, 200, 170), -1, cv2.LINE_AA)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(mask, (120, 100), 72, 1, -1)
+    return image, mask.astype(bool)
+
+
+@pytest.mark.parametrize("block", [6, 8, 12])
+@pytest.mark.parametrize("jpeg", [None, 85])
+def test_mosaic_over_flat_disc_is_recovered_whole(block, jpeg):
+    image, mask = disc_with_rim()
+    phase = (block // 2, 1)
+    out = apply_mosaic(image, mask, block=block, phase=phase, jpeg_quality=jpeg)
+    region = mosaic_mask(mask, block=block, phase=phase)
+    found = detect_mosaic(out)
+    assert [(r.block, r.phase) for r in found.regions] == [(block, phase)]
+    assert iou(found.mask, region) >= 0.9
+
+
+def test_two_mosaics_on_one_grid_are_not_merged_across_clean_art():
+    image = painting(200, 320, seed=11)
+    a = np.zeros(image.shape[:2], bool)
+    a[40:160, 16:128] = True
+    b = np.zeros(image.shape[:2], bool)
+    b[40:160, 192:304] = True  # 64 px (8 blocks) of untouched art between them
+    out = apply_mosaic(image, a | b, block=8, phase=(0, 0))
+    found = detect_mosaic(out)
+    assert len(found.regions) == 2
+    assert not found.mask[:, 136:184].any()
+    truth = mosaic_mask(a | b, block=8, phase=(0, 0))
+    assert iou(found.mask, truth) >= 0.9
+
+
+@pytest.mark.parametrize("jpeg", [None, 85])
+def test_flat_disc_without_mosaic_gives_nothing(jpeg):
+    image, _ = disc_with_rim()
+    flat = flat_art("grid-aligned boxes")
+    if jpeg:
+        image, flat = jpeg_roundtrip(image, jpeg), jpeg_roundtrip(flat, jpeg)
+    assert detect_mosaic(image).regions == []
+    assert detect_mosaic(flat).regions == []

@@ -13,10 +13,13 @@ How detect_mosaic works
 3. Cell test, around each grid's corners. A mosaic block is constant inside and a mosaic edge
    is a step sitting exactly on the grid line (smooth shading changes as much inside a cell as
    across its side). A region is built from the cells around grid junctions (3-4 steps meeting
-   at a grid vertex), closed and hole-filled; constant cells inside the convex hull of that
-   evidence join it (mosaics are drawn as rectangles or blobs), and so do flat blocks surrounded
-   by texture of their own mean colour (pixelated paper grain or screentone). Flat fills next to
-   a mosaic are left out: nothing distinguishes them from mosaic blocks over flat paint. A
+   at a grid vertex), closed and hole-filled. Shape prior: evidence a few cells apart is one
+   mosaic (a mosaic over a character shows junctions along its lines, flat fills between them),
+   and mosaics are drawn as rectangles or blobs, so the cells of the evidence's bounding box
+   near its convex hull join it if a mosaic could have made them (constant, and stepping to a
+   neighbour or equal to one: flat paint, not smooth shading); so do flat blocks surrounded by
+   texture of their own mean colour (pixelated paper grain or screentone). Flat paint beyond
+   that extent is left out: nothing distinguishes it from mosaic blocks over flat paint. A
    region needs several junctions on several grid lines each way.
 
 estimate_grid is for a known mosaic area (e.g. a painted mask): it folds the area's step energy
@@ -59,6 +62,15 @@ _TEXTURE_MATCH = 8.0
 _CROP_BLOCKS = 6
 # Grids tested per image (each cluster of corners proposes one).
 _MAX_GRIDS = 8
+# Shape prior: evidence on one grid within this many cells of each other is one mosaic (a mosaic
+# over a character shows junctions along its lines, with flat fills between them)...
+_GROUP_CELLS = 3
+# ...and the region is the part of the evidence's bounding box within this many cells of its
+# convex hull (censors are rectangles or blobs), restricted to cells a mosaic could have made:
+# constant, and either stepping to a neighbour or equal to one within _EQUAL levels (flat paint;
+# smooth shading is constant inside a small cell but differs from the next cell).
+_HULL_REACH = 2
+_EQUAL = 2.0
 
 
 @dataclass(frozen=True)
@@ -418,19 +430,47 @@ def _regions_on_grid(cells: _Cells, block: int) -> list[tuple[np.ndarray, int]]:
     padded = cv2.morphologyEx(np.pad(evidence, 2), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     closed = padded[2:-2, 2:-2] | evidence
     n, labels = cv2.connectedComponents(closed, connectivity=8)
-    out = []
+    strong = np.zeros(closed.shape, np.uint8)  # components that qualify on their own
     for k in range(1, n):
         comp = labels == k
         inside = (comp[:-1, :-1] | comp[:-1, 1:] | comp[1:, :-1] | comp[1:, 1:]) & junction
-        count = int(inside.sum())
         lines = min(np.count_nonzero(inside.any(axis=0)), np.count_nonzero(inside.any(axis=1)))
-        if count >= need and lines >= _MIN_LINES_EACH_WAY:
-            region = _fill_holes(comp)
-            # Mosaics are drawn as rectangles or blobs: constant cells within the hull of the
-            # evidence belong to it (flat blocks at its edge have no steps to show).
-            region |= _hull(comp) & cells.constant
-            region = _add_pixelated_texture(region, cells)
-            out.append((region, count))
+        if np.count_nonzero(inside) >= need and lines >= _MIN_LINES_EACH_WAY:
+            strong |= comp
+    # Weaker evidence near a qualifying component joins it; on its own it proposes nothing.
+    groups = cv2.dilate(closed, np.ones((2 * _GROUP_CELLS + 1,) * 2, np.uint8))
+    n, labels = cv2.connectedComponents(groups, connectivity=8)
+    out = []
+    for k in range(1, n):
+        if not strong[labels == k].any():
+            continue
+        comp = (labels == k) & (closed > 0)
+        count = int(((comp[:-1, :-1] | comp[:-1, 1:] | comp[1:, :-1] | comp[1:, 1:]) & junction).sum())
+        # Cells with steps on two sides near the evidence extend its extent (a mosaic edge
+        # over detail often shows steps but no junction).
+        seed = comp | ((labels == k) & (sides >= 2))
+        region = _fill_holes(seed)
+        ys, xs = np.nonzero(seed)
+        box = np.zeros(comp.shape, bool)
+        box[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
+        reach = np.ones((2 * _HULL_REACH + 1,) * 2, np.uint8)
+        shape = box & cv2.dilate(_hull(seed).astype(np.uint8), reach).astype(bool)
+        region |= shape & cells.constant & ((sides > 0) | _equal_neighbour(cells, _EQUAL))
+        region = _add_pixelated_texture(region, cells)
+        out.append((region, count))
+    return out
+
+
+def _equal_neighbour(cells: _Cells, tol: float) -> np.ndarray:
+    """bool (ny, nx): constant cells whose colour equals a 4-neighbouring constant cell's."""
+    c, m = cells.constant, cells.means
+    ex = c[:, 1:] & c[:, :-1] & (np.abs(m[:, 1:] - m[:, :-1]).max(axis=-1) <= tol)
+    ey = c[1:] & c[:-1] & (np.abs(m[1:] - m[:-1]).max(axis=-1) <= tol)
+    out = np.zeros(c.shape, bool)
+    out[:, 1:] |= ex
+    out[:, :-1] |= ex
+    out[1:] |= ey
+    out[:-1] |= ey
     return out
 
 
