@@ -171,7 +171,7 @@ def main() -> None:
     from kintsugi.masks import green_mask
 
     mask, _ = green_mask(brushed)
-    save_png(out / "before_after.png", side_by_side(brushed, kintsugi.inpaint(brushed, mask, method="telea")))
+    save_png(out / "before_after.png", side_by_side(brushed, kintsugi.inpaint(brushed, mask)))
     print(f"wrote examples to {out}")
 
 
