@@ -13,10 +13,10 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from kintsugi.errors import MethodError
+from kintsugi.methods import classical
 
 KINDS = ("inpaint", "mosaic")
 MULTIPLE = 16  # the networks downsample 4 times: inputs are padded to a multiple of 16
@@ -26,9 +26,10 @@ def prefill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The classical first guess the inpainting network corrects: OpenCV Telea, radius 3.
 
     image RGB uint8 HxWx3, mask bool HxW (True = hole) → RGB uint8 HxWx3. Training calls this
-    same function, so the network always sees the guess it was trained on.
+    same function, so the network always sees the guess it was trained on. A crop that is all
+    hole gets flat mid-grey (classical.telea's rule): there is nothing to propagate.
     """
-    return cv2.inpaint(image, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    return classical.telea(image, mask, radius=3)
 
 
 def weights_path(kind: str = "inpaint") -> Path:
