@@ -301,3 +301,22 @@ def test_mutated_files_never_escape_as_other_errors(tmp_path_factory, seed, cut,
     except ImageReadError:
         return
     assert picture.rgb.dtype == np.uint8 and picture.rgb.ndim == 3 and picture.rgb.shape[2] == 3
+
+
+@pytest.mark.parametrize("cut", [84, 88, 91, 150, 210])
+def test_truncated_animated_gif_is_a_read_error(tmp_path, cut):
+    # Found by scripts/fuzz_read.py: Pillow raised struct.error counting the frames of a GIF
+    # cut inside a later frame's header.
+    frames = [Image.fromarray(np.full((16, 16, 3), v, np.uint8)) for v in (0, 90, 180, 250)]
+    buffer = _io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    data = buffer.getvalue()
+    assert len(data) == 262  # the cuts below fall inside the 2nd-4th frame headers of this file
+    path = tmp_path / "cut.gif"
+    path.write_bytes(data[:cut])
+    try:
+        picture = io.read_image(path)
+    except ImageReadError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert picture.rgb.shape == (16, 16, 3)

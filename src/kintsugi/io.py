@@ -66,6 +66,11 @@ class Picture:
         return self.rgb.shape[1], self.rgb.shape[0]
 
 
+# What Pillow raises for truncated or corrupt data, depending on the plugin. struct.error: a
+# GIF cut inside a frame header, found by scripts/fuzz_read.py (Pillow reads it in n_frames).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error)
+
+
 def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Picture:
     """Decode ``path`` to RGB uint8 + alpha. Raises ImageReadError / ImageTooLarge with a reason."""
     path = Path(path)
@@ -94,7 +99,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
         raise ImageReadError(f"{path}: not an image, or a format kintsugi cannot read") from None
     except Image.DecompressionBombError as exc:  # only when the limit check below was bypassed
         raise ImageTooLarge(f"{path}: {exc}") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
+    except DECODE_ERRORS as exc:
         # Pillow reports truncated/corrupt data through a mix of these depending on the plugin.
         kind = _sniff(path) or "image"
         raise ImageReadError(f"{path}: truncated or corrupt {kind} file ({_short(exc)})") from None

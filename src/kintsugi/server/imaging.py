@@ -42,7 +42,7 @@ def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str =
     except Image.DecompressionBombError:
         # Pillow's own guard (twice its MAX_IMAGE_PIXELS) fired before ours could look.
         raise ImageTooLarge(f"{what}: far too many pixels (a possible decompression bomb)") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError):
+    except io.DECODE_ERRORS:
         # Pillow reports truncated/corrupt data through a mix of these depending on the plugin.
         raise ImageReadError(f"{what}: truncated or corrupt image file") from None
     return io.Picture(rgb=rgb, alpha=alpha, source_mode=mode, frames=frames)
