@@ -127,12 +127,9 @@ def main(argv: list[str] | None = None) -> None:
             val_n=args.val_n,
             val_every=args.val_every,
         )
-    if args.decay_start is not None:  # the one schedule knob a resumed run may change
-        cfg = dataclasses.replace(cfg, decay_start=args.decay_start)
-    if args.decay_steps is not None:
-        cfg = dataclasses.replace(cfg, decay_steps=args.decay_steps)
-    if args.threads is not None:  # a machine knob, not part of the experiment: may change on resume
-        cfg = dataclasses.replace(cfg, threads=args.threads)
+    # The schedule and the thread count may change on resume; the network and data may not.
+    knobs = {"decay_start": args.decay_start, "decay_steps": args.decay_steps, "threads": args.threads}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in knobs.items() if v is not None})
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
 
