@@ -15,7 +15,10 @@ Tables
   detection    detect_mosaic on the mosaicked image, clean and after JPEG q85: mean IoU with the
                true region; IoU with its visible part (the blocks where the mosaic changed some
                pixel by >= 8 levels — a mosaic over flat paper is invisible and no detector can
-               find it); block-size accuracy; seconds per image.
+               find it); IoU-dc, the IoU with the visible part where the invisible blocks are
+               "don't care" (neither a hit nor a miss); bound, the IoU with the true region of
+               the convex hull of the visible blocks (an oracle: what finding every visible block
+               and assuming a convex censor would score); block-size accuracy; seconds per image.
   false alarms share of clean validation images (PNG and JPEG q85) with any detected region.
 Contact sheet: benchmarks/out/mosaic_sheet.png (mosaic / methods... / truth).
 """
@@ -184,7 +187,8 @@ def restoration_table(
 def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     print("\ndetection: detect_mosaic on the mosaicked image (mean over images)")
     print(
-        f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'visible':>8s} "
+        f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'IoU-dc':>8s} {'bound':>8s} "
+        f"{'visible':>8s} "
         f"{'block acc':>10s} {'phase acc':>10s} {'s/img':>7s}"
     )
     for jpeg in (None, 85):
@@ -210,6 +214,8 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
                     (
                         iou(found.mask, region),
                         iou(found.mask, visible),
+                        iou_ignoring(found.mask, visible, ignore=region & ~visible),
+                        iou(hull_of(visible, block=block, phase=phase), region),
                         np.count_nonzero(visible) / max(np.count_nonzero(region), 1),
                         best is not None and best.block == block,
                         best is not None and best.block == block and best.phase == phase,
@@ -219,8 +225,26 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
             r = np.array(rows, float)
             print(
                 f"{block:6d} {str(jpeg or '-'):>5s} {len(r):4d} {r[:, 0].mean():7.3f} {r[:, 1].mean():12.3f} "
-                f"{r[:, 2].mean():8.2f} {r[:, 3].mean():10.2f} {r[:, 4].mean():10.2f} {r[:, 5].mean():7.3f}"
+                f"{r[:, 2].mean():8.3f} {r[:, 3].mean():8.3f} {r[:, 4].mean():8.2f} {r[:, 5].mean():10.2f} "
+                f"{r[:, 6].mean():10.2f} {r[:, 7].mean():7.3f}"
             )
+
+
+def iou_ignoring(a: np.ndarray, b: np.ndarray, *, ignore: np.ndarray) -> float:
+    """IoU of a and b over the pixels outside `ignore` (a "don't care" label, as for void pixels
+    in segmentation benchmarks)."""
+    keep = ~ignore
+    return iou(a & keep, b & keep)
+
+
+def hull_of(visible: np.ndarray, *, block: int, phase: tuple[int, int]) -> np.ndarray:
+    """The grid cells of the convex hull of the visible blocks: what an oracle that found every
+    visible block, and knew that censors are convex, would report."""
+    if not visible.any():
+        return visible
+    hull = np.zeros(visible.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(visible.astype(np.uint8))), 1)
+    return mosaic_mask(hull > 0, block=block, phase=phase)
 
 
 def _overlap(bbox: tuple[int, int, int, int], region: np.ndarray) -> int:

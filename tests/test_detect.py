@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -165,17 +163,14 @@ def test_grid_is_a_plain_value():
     assert g == Grid(8, 1, 2, 0.5)
 
 
-def test_detection_is_fast_enough():
-    # 1280x720 with a mosaic in it; generous bound (the machine is shared with training).
+def test_detection_on_a_video_sized_frame():
+    # Speed is measured by benchmarks/mosaic.py (its speed table), not here.
     image = cv2.resize(painting(seed=2), (1280, 720), interpolation=cv2.INTER_CUBIC)
     mask = np.zeros(image.shape[:2], bool)
     mask[200:500, 300:700] = True
-    image = apply_mosaic(image, mask, block=12, phase=(0, 0))
-    detect_mosaic(image)  # warm-up
-    start = time.perf_counter()
-    found = detect_mosaic(image)
-    assert time.perf_counter() - start < 1.0
+    found = detect_mosaic(apply_mosaic(image, mask, block=12, phase=(0, 0)))
     assert [r.block for r in found.regions] == [12]
+    assert iou(found.mask, mosaic_mask(mask, block=12, phase=(0, 0))) >= 0.9
 
 
 # --- shape prior: flat blocks inside a mosaic belong to it; separate mosaics stay separate ----
@@ -225,3 +220,59 @@ def test_flat_disc_without_mosaic_gives_nothing(jpeg):
         image, flat = jpeg_roundtrip(image, jpeg), jpeg_roundtrip(flat, jpeg)
     assert detect_mosaic(image).regions == []
     assert detect_mosaic(flat).regions == []
+
+
+# --- texture islands: a mosaic over paper grain has no junctions, only flat blocks in grain ----
+
+
+def paper(height: int = 160, width: int = 200, *, sigma: float = 5.0, seed: int = 0) -> np.ndarray:
+    """Light paper with grey grain (RGB uint8 HxWx3), as scanned or textured pages have."""
+    rng = np.random.default_rng(seed)
+    grain = rng.normal(0, sigma, (height, width, 1))
+    return np.clip(np.array([236.0, 228.0, 214.0]) + grain, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("block", [6, 8, 12])
+@pytest.mark.parametrize("sigma", [3.0, 6.0])
+def test_mosaic_over_paper_grain_is_found(block, sigma):
+    image = paper(sigma=sigma)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[40:120, 50:150] = True
+    phase = (block // 2, 1)
+    found = detect_mosaic(apply_mosaic(image, mask, block=block, phase=phase))
+    assert [(r.block, r.phase) for r in found.regions] == [(block, phase)]
+    assert iou(found.mask, mosaic_mask(mask, block=block, phase=phase)) >= 0.9
+
+
+@pytest.mark.parametrize("jpeg", [None, 85])
+def test_flat_shapes_on_paper_grain_are_not_mosaics(jpeg):
+    # Flat fills on grain: a disc with an ink outline, a red box, and a panel of the paper's own
+    # colour framed in ink, both boxes with edges on multiples of 8 (as JPEG's blocks have).
+    # (A frameless flat box of the paper's colour is left out on purpose: nothing tells it from
+    # a mosaic of big blocks over grain whose block means all round to the paper's colour.)
+    image = paper(seed=1)
+    cv2.circle(image, (60, 80), 35, (250, 214, 190), -1, cv2.LINE_AA)
+    cv2.circle(image, (60, 80), 35, (20, 20, 30), 2, cv2.LINE_AA)
+    image[24:64, 120:184] = (200, 60, 60)
+    image[96:136, 112:176] = (236, 228, 214)
+    cv2.rectangle(image, (112, 96), (175, 135), (40, 40, 40), 2)
+    if jpeg:
+        image = jpeg_roundtrip(image, jpeg)
+    assert detect_mosaic(image).regions == []
+
+
+def test_grid_by_purity_recovers_a_staircase_outline():
+    from kintsugi.detect import _grid_by_purity
+
+    cells = np.zeros((9, 11), bool)
+    cells[2:7, 3:9] = True
+    cells[1, 4:6] = True  # a staircase, not a plain rectangle
+    shape = np.zeros((100, 120), bool)
+    for y, x in zip(*np.nonzero(cells)):
+        shape[3 + 10 * y : 13 + 10 * y, 7 + 10 * x : 17 + 10 * x] = True
+    score, block, py, px = _grid_by_purity(shape, min_block=4, max_block=32)
+    assert (block, py, px) == (10, 3, 7)
+    assert score > 0.95
+    disc = np.zeros((100, 120), np.uint8)
+    cv2.circle(disc, (60, 50), 30, 1, -1)
+    assert _grid_by_purity(disc.astype(bool), min_block=4, max_block=32)[0] < 0.85

@@ -124,6 +124,10 @@ class PConvUNet(nn.Module):
         self.enc = nn.ModuleList([PartialConv2d(3, w[0], 5, padding=2)])
         self.enc.extend(PartialConv2d(w[i - 1], w[i], 3, stride=2, padding=1) for i in range(1, len(w)))
         self.enc_mid = nn.ModuleList(PartialConv2d(w[i], w[i], 3, padding=1) for i in range(len(w)))
+        # As in the paper: batch norm after every encoder layer but the first (our un-normalised
+        # runs diverged, see conv_bn), and leaky ReLU 0.2 in the decoder.
+        self.enc_bn = nn.ModuleList(nn.Identity() if i == 0 else nn.BatchNorm2d(w[i]) for i in range(len(w)))
+        self.mid_bn = nn.ModuleList(nn.BatchNorm2d(w[i]) for i in range(len(w)))
         self.dec = nn.ModuleList(nn.Conv2d(w[i] + w[i - 1], w[i - 1], 3, padding=1) for i in range(len(w) - 1, 0, -1))
         self.head = nn.Conv2d(w[0] + 3, 3, 3, padding=1)
 
@@ -131,16 +135,16 @@ class PConvUNet(nn.Module):
         valid = 1.0 - mask
         x, v = image * 2.0 - 1.0, valid
         skips = []
-        for conv, mid in zip(self.enc, self.enc_mid):
+        for conv, bn, mid, mid_bn in zip(self.enc, self.enc_bn, self.enc_mid, self.mid_bn):
             x, v = conv(x, v)
-            x = F.relu(x)
+            x = F.relu(bn(x))
             x, v = mid(x, v)
-            x = F.relu(x)
+            x = F.relu(mid_bn(x))
             skips.append(x)
         x = skips.pop()
         for dec in self.dec:
             skip = skips.pop()
-            x = act(dec(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skip], 1)))
+            x = F.leaky_relu(dec(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), skip], 1)), 0.2)
         out = torch.sigmoid(self.head(torch.cat([x, image * valid], 1)))
         return image * valid + out * mask
 
