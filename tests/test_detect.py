@@ -276,3 +276,16 @@ def test_grid_by_purity_recovers_a_staircase_outline():
     disc = np.zeros((100, 120), np.uint8)
     cv2.circle(disc, (60, 50), 30, 1, -1)
     assert _grid_by_purity(disc.astype(bool), min_block=4, max_block=32)[0] < 0.85
+
+
+@pytest.mark.parametrize("block", [6, 8, 12])
+def test_estimate_grid_of_a_mosaic_over_paper_grain(block):
+    # Its blocks differ by a level or two (below the step-energy floor): the exact changes inside
+    # the mask give the grid, where the border alone would fit many periods.
+    image = paper(sigma=4.0)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[40:120, 50:150] = True
+    phase = (block // 2, 1)
+    region = mosaic_mask(mask, block=block, phase=phase)
+    grid = estimate_grid(apply_mosaic(image, mask, block=block, phase=phase), region)
+    assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
