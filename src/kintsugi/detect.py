@@ -586,6 +586,15 @@ def _grid_by_purity(shape: np.ndarray, *, min_block: int, max_block: int) -> tup
     return max((f for f in fits if f[0] >= 0.9 * best), key=lambda f: f[1])
 
 
+def _changes_inside(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where any channel of image (RGB uint8 HxWx3) changes at all between two neighbours that
+    both lie in mask (bool HxW): dx bool (H, W-1) between columns x and x+1, dy bool (H-1, W)."""
+    rgb = image.astype(np.int16)
+    dx = (np.abs(np.diff(rgb, axis=1)).max(axis=-1) > 0) & mask[:, 1:] & mask[:, :-1]
+    dy = (np.abs(np.diff(rgb, axis=0)).max(axis=-1) > 0) & mask[1:] & mask[:-1]
+    return dx, dy
+
+
 def _island_grid(
     crop: np.ndarray, island: np.ndarray, *, min_block: int, max_block: int
 ) -> tuple[float, int, int, int] | None:
@@ -593,12 +602,9 @@ def _island_grid(
     steps between its blocks (grain averages to slightly different colours) sit on the grid
     lines and fix the block size where the outline alone cannot (a rectangle fits many grids);
     without enough of them the outline decides."""
-    d = np.abs(np.diff(crop.astype(np.int16), axis=1)).max(axis=-1) > 0  # (h, w-1)
-    ex = (d & island[:, 1:] & island[:, :-1]).astype(np.float32)
-    d = np.abs(np.diff(crop.astype(np.int16), axis=0)).max(axis=-1) > 0  # (h-1, w)
-    ey = (d & island[1:] & island[:-1]).astype(np.float32)
-    if ex.sum() + ey.sum() >= 4 * max_block:
-        g = _grid_from_energy(ex, ey, min_block=min_block, max_block=max_block)
+    dx, dy = _changes_inside(crop, island)
+    if np.count_nonzero(dx) + np.count_nonzero(dy) >= 4 * max_block:
+        g = _grid_from_energy(dx.astype(np.float32), dy.astype(np.float32), min_block=min_block, max_block=max_block)
         if g.confidence >= 0.5:
             return float(_purity(island, g.block)[g.phase_y, g.phase_x]), g.block, g.phase_y, g.phase_x
     return _grid_by_purity(island, min_block=min_block, max_block=max_block)
@@ -736,9 +742,7 @@ def _exact_grid(image: np.ndarray, mask: np.ndarray, *, min_block: int, max_bloc
     energy floor, and only its border is left, which fits many periods. None when the changes
     inside the mask are not (>= _EXACT_SHARE) on one grid, as after JPEG or when the mask spills
     over unmosaicked pixels."""
-    rgb = image.astype(np.int16)
-    dx = (np.abs(np.diff(rgb, axis=1)).max(axis=-1) > 0) & mask[:, 1:] & mask[:, :-1]  # (H, W-1)
-    dy = (np.abs(np.diff(rgb, axis=0)).max(axis=-1) > 0) & mask[1:] & mask[:-1]  # (H-1, W)
+    dx, dy = _changes_inside(image, mask)
     if np.count_nonzero(dx) + np.count_nonzero(dy) < 4 * max_block:
         return None
     g = _grid_from_energy(dx.astype(np.float32), dy.astype(np.float32), min_block=min_block, max_block=max_block)

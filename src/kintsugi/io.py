@@ -81,15 +81,9 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with _open_limited(path, max_pixels) as im:
-                frames = int(getattr(im, "n_frames", 1) or 1)
-                if frames > 1:
-                    im.seek(0)  # animated GIF/WebP/APNG: repair the first frame only
-                im.load()
+                rgb, alpha, frames = decode_opened(im)
                 mode = im.mode
                 icc = im.info.get("icc_profile") if mode in ("RGB", "RGBA", "RGBa", "P") else None
-                # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
-                rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
-                rgb, alpha = to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -167,6 +161,20 @@ def _open_limited(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
                 f"raise the limit with --max-pixels {width * height}"
             )
         yield im
+
+
+def decode_opened(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """An opened image (header read, size already checked) -> (RGB uint8 HxWx3, alpha uint8 HxW
+    or None, frame count): the first frame of an animation, turned upright by its EXIF tag.
+    Shared by read_image and the server's in-memory decoder; Pillow's errors pass through."""
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    if frames > 1:
+        im.seek(0)  # animated GIF/WebP/APNG: repair the first frame only
+    im.load()
+    # exif_transpose copies even when there is nothing to do (~50 ms on a 24 MP page).
+    rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
+    rgb, alpha = to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
+    return rgb, alpha, frames
 
 
 def to_rgb_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

@@ -12,12 +12,10 @@ from io import BytesIO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from kintsugi import io, masks
 from kintsugi.errors import ImageReadError, ImageTooLarge, MaskError
-
-_EXIF_ORIENTATION = 0x0112
 
 
 def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str = "image") -> io.Picture:
@@ -28,13 +26,8 @@ def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str =
         # Image.open only reads the header, so the size check below runs before any decoding.
         with Image.open(BytesIO(data)) as im:
             check_pixels(im.size, max_pixels=max_pixels, what=what)
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            if frames > 1:
-                im.seek(0)  # animated GIF/WebP/APNG: the first frame, as the CLI does
-            im.load()
+            rgb, alpha, frames = io.decode_opened(im)  # first frame, upright, as the CLI reads
             mode = im.mode
-            rotated = im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
-            rgb, alpha = io.to_rgb_alpha(ImageOps.exif_transpose(im) if rotated else im)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
