@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kintsugi import __version__, batch, io, methods
+from kintsugi import __version__, argtypes, batch, io, methods
 from kintsugi.errors import KintsugiError
 
 EXIT_OK = 0
@@ -100,7 +100,7 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     parser.add_argument(
         "--max-pixels",
-        type=non_negative_int,
+        type=argtypes.non_negative_int,
         metavar="N",
         help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
     )
@@ -177,17 +177,6 @@ def _print_outcome(outcome: batch.Outcome) -> None:
     tqdm.write(prefix + outcome.message, file=stream)
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type for counts and limits where 0 means "no limit" (also used by `serve`)."""
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {value}")
-    return value
-
-
 def _error(message: str) -> None:
     print(f"kintsugi: error: {message}", file=sys.stderr)
 
@@ -204,7 +193,9 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
-    parser.add_argument("--max-pixels", type=non_negative_int, metavar="N", help="refuse larger images (0 = no limit)")
+    parser.add_argument(
+        "--max-pixels", type=argtypes.non_negative_int, metavar="N", help="refuse larger images (0 = no limit)"
+    )
     parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
 
 

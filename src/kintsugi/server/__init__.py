@@ -14,7 +14,7 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
-from kintsugi.cli import non_negative_int
+from kintsugi import argtypes
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -58,18 +58,18 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
         "page to your whole network, without any login)",
     )
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port (default: %(default)s; 0 = any free port)"
+        "--port", type=argtypes.port, default=DEFAULT_PORT, help="port (default: %(default)s; 0 = any free port)"
     )
     parser.add_argument(
         "--max-upload-mb",
-        type=_positive_float,
+        type=argtypes.positive_float,
         default=DEFAULT_MAX_UPLOAD_MB,
         metavar="MB",
         help="refuse uploads larger than this (default: %(default)s)",
     )
     parser.add_argument(
         "--max-pixels",
-        type=non_negative_int,
+        type=argtypes.non_negative_int,
         default=DEFAULT_MAX_PIXELS,
         metavar="N",
         help="refuse images with more pixels (default: %(default)s; 0 = no limit)",
@@ -115,20 +115,3 @@ def address(*, host: str, port: int) -> str:
     """The URL to open: a wildcard bind is reached through loopback; IPv6 needs brackets."""
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
-
-
-def _port(text: str) -> int:
-    value = non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1-65535 (or 0 for any free one), got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
