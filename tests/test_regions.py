@@ -64,12 +64,15 @@ def test_border_and_whole_image_masks_are_clipped(cut):
     assert len(boxes) == 1
 
 
-def test_large_page_uses_coarse_merging_and_stays_exact():
-    mask = np.zeros((4000, 6000), bool)
-    mask[1000:1040, 1000:1300] = True
-    mask[3000:3030, 5000:5400] = True
-    boxes = regions.hole_boxes(mask, margin=16)
-    assert boxes == [regions.Box(984, 984, 1056, 1316), regions.Box(2984, 4984, 3046, 5416)]
+def test_large_page_uses_coarse_merging_and_stays_exact(monkeypatch):
+    # A big page merges on a coarse canvas (here 16 px cells, as a 4000x6000 page would get
+    # with the real canvas size); the boxes must still come back at exact pixel coordinates.
+    monkeypatch.setattr(regions, "_MERGE_CANVAS_CELLS", 64)
+    mask = np.zeros((100, 150), bool)
+    mask[20:24, 20:50] = True
+    mask[70:73, 100:140] = True
+    boxes = regions.hole_boxes(mask, margin=3)
+    assert boxes == [regions.Box(17, 17, 27, 53), regions.Box(67, 97, 76, 143)]
 
 
 def test_empty_mask_has_no_boxes():
