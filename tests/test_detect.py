@@ -161,7 +161,8 @@ def test_detect_rejects_bad_input_and_tiny_images():
 
 
 def test_grid_is_frozen_and_hashable():
-    # Reports and caches key on the grid: it must not change after estimate_grid returns it.
+    # A Grid is a value that callers pass on (to restore_cubic, to enforce_block_means): nobody
+    # may change it after estimate_grid returns it.
     g = estimate_grid(*mosaicked(8, (2, 3), seed=1))
     assert (g.block, g.phase_y, g.phase_x) == (8, 2, 3)
     assert hash(g) == hash(Grid(g.block, g.phase_y, g.phase_x, g.confidence))
