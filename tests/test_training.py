@@ -110,6 +110,25 @@ def test_two_step_training_resumes_and_exports(tiny_cache, tmp_path):
     assert meta["step"] == 4 and meta["parity_max_abs"] <= export.PARITY_TOL
 
 
+def test_fine_tuning_starts_from_another_runs_weights(tiny_cache, tmp_path):
+    base, fine = tmp_path / "base", tmp_path / "fine"
+    common = ["--data", str(tiny_cache), "--batch", "2", "--val-n", "2", "--val-every", "1", "--threads", "1"]
+    train.main(["--out", str(base), "--size", "32", "--max-steps", "2", "--widths", "4,6,8,8,8", *common])
+    start = train.load_checkpoint(base / "ckpt.pt")
+    # A different crop size and LR; --widths is ignored: the network comes from the checkpoint.
+    argv = ["--out", str(fine), "--init", str(base / "ckpt.pt"), "--size", "48", "--lr", "3e-4"]
+    train.main([*argv, "--widths", "8,8,8,8,8", "--max-steps", "1", *common])
+    state = train.load_checkpoint(fine / "ckpt.pt")
+    cfg = state["config"]
+    assert state["step"] == 1 and cfg["size"] == 48 and cfg["lr"] == 3e-4
+    assert tuple(cfg["net"]["widths"]) == TINY.widths and cfg["init"] == f"{base / 'ckpt.pt'}@2"
+    # One step at lr 3e-4 from the base EMA weights: close to them, but trained (not equal).
+    # Batch-norm running statistics are left out: one forward pass moves them by 10%.
+    weights = [k for k, v in start["ema"].items() if v.is_floating_point() and "running" not in k]
+    diffs = [float((state["model"][k] - start["ema"][k]).abs().max()) for k in weights]
+    assert 0 < max(diffs) < 0.01
+
+
 def _random_net(seed: int) -> torch.nn.Module:
     """The tiny network with random weights: a freshly initialised one is too close to the
     identity (small head) for a parity or pass-through check to mean anything."""

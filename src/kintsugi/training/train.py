@@ -43,6 +43,7 @@ class TrainConfig:
     val_n: int = 64
     seed: int = 0
     threads: int = 2
+    init: str = ""  # "PATH@STEP" of the checkpoint whose weights a fine-tuning run started from
 
 
 def to_tensors(batch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[torch.Tensor, ...]:
@@ -109,23 +110,34 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--decay-steps", type=int)
     ap.add_argument("--widths", help="channels per scale, e.g. 16,32,64,96,128 (new runs only)")
     ap.add_argument("--res-blocks", help="residual blocks per scale, e.g. 0,1,1,3,3 (new runs only)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (new runs only)")
+    ap.add_argument(
+        "--init",
+        type=Path,
+        help="start a new run from this checkpoint's weights and network (fresh optimiser and step count)",
+    )
     args = ap.parse_args(argv)
 
     ckpt_path = args.out / "ckpt.pt"
     state = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+    init = load_checkpoint(args.init) if args.init and not state else None
     if state:
         cfg = config_from_dict(dict(state["config"]))
     else:
         shape = {
             k: tuple(int(v) for v in getattr(args, k).split(",")) for k in ("widths", "res_blocks") if getattr(args, k)
         }
+        # Fine-tuning keeps the network of the run it starts from; batch, crop size and LR are new.
+        net = config_from_dict(dict(init["config"])).net if init else NetConfig(arch=args.arch, task=args.task, **shape)
         cfg = TrainConfig(
-            net=NetConfig(arch=args.arch, task=args.task, **shape),
+            net=net,
             data=args.data,
             batch=args.batch,
             size=args.size,
+            lr=args.lr,
             val_n=args.val_n,
             val_every=args.val_every,
+            init=f"{args.init}@{init['step']}" if init else "",
         )
     # The schedule and the thread count may change on resume; the network and data may not.
     knobs = {"decay_start": args.decay_start, "decay_steps": args.decay_steps, "threads": args.threads}
@@ -142,6 +154,9 @@ def main(argv: list[str] | None = None) -> None:
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed"]
+    elif init:
+        model.load_state_dict(init["ema"])  # the averaged weights are the better starting point
+        ema.load_state_dict(init["ema"])
     else:
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
@@ -153,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     base_name, base_out = baseline(val_np, cfg.net.task)
     base_l1 = float(masked_l1(to_tensors((base_out, *val_np[1:]))[0], val[1], val[2]))
     baselines = {base_name: base_l1}
+    if init:  # the weights we start from, on this run's own validation crops
+        baselines["start"] = evaluate(ema, val)
     args.out.mkdir(parents=True, exist_ok=True)
     log = open(args.out / "log.jsonl", "a")
     print(f"config {json.dumps(asdict(cfg))}")
