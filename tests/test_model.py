@@ -33,6 +33,24 @@ def test_model_fills_only_the_hole(shape):
     assert np.abs(out[mask].astype(int) - image[mask]).mean() < 40
 
 
+def test_flip_averaging_is_the_mean_of_the_mirrored_passes():
+    image = art(40, 72)
+    mask = bar_mask(40, 72, box=(8, 10, 30, 40))  # off-centre: each mirrored pass sees other context
+    guess = model.prefill(image, mask)
+    sess = model.session("inpaint")
+    single = [
+        model.run_network(sess, guess[:: -1 if r else 1, :: -1 if c else 1], mask[:: -1 if r else 1, :: -1 if c else 1])
+        for r, c in model.FLIPS
+    ]
+    single = [o[:: -1 if r else 1, :: -1 if c else 1].astype(float) for o, (r, c) in zip(single, model.FLIPS)]
+    out = model.run_network(sess, guess, mask, flips=True)
+    assert np.array_equal(out[~mask], guess[~mask])
+    # The passes differ (the network is not mirror-symmetric), and the result is their mean
+    # (each pass rounded to 8 bits here, so within a level).
+    assert max(np.abs(a - single[0]).max() for a in single[1:]) > 2
+    assert np.abs(out[mask] - np.mean(single, axis=0)[mask]).max() <= 1.0
+
+
 def test_mosaic_model_respects_the_block_colours():
     from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask
 

@@ -23,14 +23,28 @@ def fill_holes(image: np.ndarray, mask: np.ndarray, *, method: str | None = None
     image = check_image(image)
     mask = check_mask(mask, shape=image.shape[:2])
     meta = methods.require(method, kind=kind)
-    name = meta.name
-    result = image.copy()
     if not mask.any():
-        return result
-    fill = methods.get(name)
-    for box in regions.hole_boxes(mask, margin=meta.margin):
+        return image.copy()
+    return fill_regions(
+        methods.get(meta.name), image, mask=mask, margin=meta.margin, max_side=meta.max_side, name=meta.name
+    )
+
+
+def fill_regions(
+    fill: methods.Fill,
+    image: np.ndarray,
+    *,
+    mask: np.ndarray,
+    margin: int,
+    max_side: int | None,
+    name: str,
+) -> np.ndarray:
+    """Run ``fill`` on a crop around each merged hole region of checked inputs (RGB uint8 HxWx3,
+    bool HxW) and paste back only the hole pixels; a new array."""
+    result = image.copy()
+    for box in regions.hole_boxes(mask, margin=margin):
         crop_mask = mask[box.slices]
-        filled = fill_crop(fill, image[box.slices], mask=crop_mask, max_side=meta.max_side, name=name)
+        filled = fill_crop(fill, image[box.slices], mask=crop_mask, max_side=max_side, name=name)
         regions.paste_holes(result, filled, mask=crop_mask, box=box)
     return result
 

@@ -61,9 +61,15 @@ def session(kind: str = "inpaint"):
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def run_network(sess, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """One forward pass. guess RGB uint8 HxWx3 (the hole already holds a first guess, or the
-    mosaic pixels), mask bool HxW → RGB uint8 HxWx3.
+# Test-time flips (self-ensemble) of the inpainting network: the crop as given, mirrored
+# left-right and mirrored top-bottom, each answer flipped back, the three averaged before
+# rounding. On 60 training images per family this lowered L1 in the hole by 1.6-3.4% (bars,
+# strokes 0-10% and 20-30%), for three passes instead of one. (rows, cols) mirrored per pass.
+FLIPS = ((False, False), (False, True), (True, False))
+
+
+def _forward(sess, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One pass: guess RGB uint8 HxWx3, mask bool HxW → float32 HxWx3 in [0, 1].
 
     The input is padded (edge-replicated, pad marked known) to a multiple of 16 and cropped back.
     """
@@ -74,7 +80,22 @@ def run_network(sess, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0  # (1,3,H,W)
     m = msk[None, None].astype(np.float32)  # (1,1,H,W)
     (out,) = sess.run(None, {"image": x, "mask": m})
-    out = (out[0, :, :h, :w].transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
+    return out[0, :, :h, :w].transpose(1, 2, 0)
+
+
+def _flip(a: np.ndarray, rows: bool, cols: bool) -> np.ndarray:
+    return a[:: -1 if rows else 1, :: -1 if cols else 1]
+
+
+def run_network(sess, guess: np.ndarray, mask: np.ndarray, *, flips: bool = False) -> np.ndarray:
+    """The network on guess RGB uint8 HxWx3 (the hole already holds a first guess, or the
+    mosaic pixels) and mask bool HxW → RGB uint8 HxWx3; with ``flips``, the mean of the
+    passes in FLIPS."""
+    passes = FLIPS if flips else FLIPS[:1]
+    total = np.zeros((*mask.shape, 3), np.float32)
+    for rows, cols in passes:
+        total += _flip(_forward(sess, _flip(guess, rows, cols), _flip(mask, rows, cols)), rows, cols)
+    out = (total / len(passes) * 255.0 + 0.5).astype(np.uint8)
     # Known pixels come back exactly as given (the graph composites, rounding aside).
     out[~mask] = guess[~mask]
     return out
@@ -95,9 +116,14 @@ def restore_mosaic(sess, image: np.ndarray, mask: np.ndarray, *, consistent: boo
     return enforce_block_means(out, image, mask, grid=estimate_grid(image, mask))
 
 
+def inpaint_fill(sess, *, flips: bool = True) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The `model` method's fill on an inpainting session: Telea pre-fill, then the network."""
+    return lambda image, mask: run_network(sess, prefill(image, mask), mask, flips=flips)
+
+
 def load(kind: str = "inpaint") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The fill function of the `model` (inpaint) or `mosaic-model` (mosaic) method."""
     sess = session(kind)
     if kind == "inpaint":
-        return lambda image, mask: run_network(sess, prefill(image, mask), mask)
+        return inpaint_fill(sess)
     return lambda image, mask: restore_mosaic(sess, image, mask)

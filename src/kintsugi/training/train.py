@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--widths", help="channels per scale, e.g. 16,32,64,96,128 (new runs only)")
     ap.add_argument("--res-blocks", help="residual blocks per scale, e.g. 0,1,1,3,3 (new runs only)")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (new runs only)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of batches and masks (new runs only)")
     ap.add_argument(
         "--init",
         type=Path,
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
             batch=args.batch,
             size=args.size,
             lr=args.lr,
+            seed=args.seed,
             val_n=args.val_n,
             val_every=args.val_every,
             init=f"{args.init}@{init['step']}" if init else "",
