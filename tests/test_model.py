@@ -36,15 +36,19 @@ def test_model_fills_only_the_hole(shape):
 def test_flip_averaging_is_the_mean_of_the_mirrored_passes():
     image = art(40, 72)
     mask = bar_mask(40, 72, box=(8, 10, 30, 40))  # off-centre: each mirrored pass sees other context
-    guess = model.prefill(image, mask)
     sess = model.session("inpaint")
-    single = [
-        model.run_network(sess, guess[:: -1 if r else 1, :: -1 if c else 1], mask[:: -1 if r else 1, :: -1 if c else 1])
-        for r, c in model.FLIPS
-    ]
-    single = [o[:: -1 if r else 1, :: -1 if c else 1].astype(float) for o, (r, c) in zip(single, model.FLIPS)]
-    out = model.run_network(sess, guess, mask, flips=True)
-    assert np.array_equal(out[~mask], guess[~mask])
+
+    def flip(a, r, c):
+        return np.ascontiguousarray(a[:: -1 if r else 1, :: -1 if c else 1])
+
+    single = []
+    for r, c in model.FLIPS:
+        img, msk = flip(image, r, c), flip(mask, r, c)
+        single.append(flip(model.run_network(sess, model.prefill(img, msk), msk), r, c).astype(float))
+    out = model.inpaint(sess, image, mask)
+    assert len(model.FLIPS) == 4
+    assert np.array_equal(out[~mask], image[~mask])
+    assert np.array_equal(model.inpaint(sess, image, mask, flips=False), single[0])
     # The passes differ (the network is not mirror-symmetric), and the result is their mean
     # (each pass rounded to 8 bits here, so within a level).
     assert max(np.abs(a - single[0]).max() for a in single[1:]) > 2
