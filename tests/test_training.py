@@ -107,7 +107,7 @@ def test_two_step_training_resumes_and_exports(tiny_cache, tmp_path):
     onnx_path = tmp_path / "inpaint.onnx"
     export.main([str(run / "ckpt.pt"), str(onnx_path)])
     meta = json.loads(onnx_path.with_suffix(".json").read_text())
-    assert meta["step"] == 4 and meta["parity_max_abs"] <= export.PARITY_TOL
+    assert meta["step"] == 4 and meta["parity_max_abs"] <= export.PARITY_TOL and "init" not in meta
 
 
 def test_fine_tuning_starts_from_another_runs_weights(tiny_cache, tmp_path):
@@ -116,17 +116,20 @@ def test_fine_tuning_starts_from_another_runs_weights(tiny_cache, tmp_path):
     train.main(["--out", str(base), "--size", "32", "--max-steps", "2", "--widths", "4,6,8,8,8", *common])
     start = train.load_checkpoint(base / "ckpt.pt")
     # A different crop size and LR; --widths is ignored: the network comes from the checkpoint.
-    argv = ["--out", str(fine), "--init", str(base / "ckpt.pt"), "--size", "48", "--lr", "3e-4"]
+    argv = ["--out", str(fine), "--init", str(base / "ckpt.pt"), "--size", "48", "--lr", "3e-4", "--seed", "5"]
     train.main([*argv, "--widths", "8,8,8,8,8", "--max-steps", "1", *common])
     state = train.load_checkpoint(fine / "ckpt.pt")
     cfg = state["config"]
-    assert state["step"] == 1 and cfg["size"] == 48 and cfg["lr"] == 3e-4
+    assert state["step"] == 1 and cfg["size"] == 48 and cfg["lr"] == 3e-4 and cfg["seed"] == 5
     assert tuple(cfg["net"]["widths"]) == TINY.widths and cfg["init"] == f"{base / 'ckpt.pt'}@2"
     # One step at lr 3e-4 from the base EMA weights: close to them, but trained (not equal).
     # Batch-norm running statistics are left out: one forward pass moves them by 10%.
     weights = [k for k, v in start["ema"].items() if v.is_floating_point() and "running" not in k]
     diffs = [float((state["model"][k] - start["ema"][k]).abs().max()) for k in weights]
     assert 0 < max(diffs) < 0.01
+    # The exported weights say where their training started.
+    export.main([str(fine / "ckpt.pt"), str(tmp_path / "fine.onnx")])
+    assert json.loads((tmp_path / "fine.json").read_text())["init"] == cfg["init"]
 
 
 def _random_net(seed: int) -> torch.nn.Module:

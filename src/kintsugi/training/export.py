@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         "train_minutes": round(state["elapsed"] / 60, 1),
         "parity_max_abs": err,
     }
+    if init := dict(state["config"]).get("init"):
+        meta["init"] = init  # fine-tuned from this "PATH@STEP": its steps and minutes come on top
     args.onnx.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     print(
         f"exported {args.onnx} ({args.onnx.stat().st_size / 1e6:.1f} MB), step {state['step']}, "
