@@ -59,12 +59,15 @@ def patchmatch_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return res
 
 
-def onnx_fill(path: str, image: np.ndarray, mask: np.ndarray, *, flips: bool = True) -> np.ndarray:
+def onnx_fill(path: str, *, flips: bool = True) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The `model` method's whole pipeline (engine crops, pre-fill, flips) on another ONNX file."""
     from kintsugi.methods.model import inpaint_fill
 
     meta = methods.require("model", kind="inpaint")
     fill = inpaint_fill(_session(path), flips=flips)
-    return engine.fill_regions(fill, image, mask=mask, margin=meta.margin, max_side=meta.max_side, name=path)
+    return lambda image, mask: engine.fill_regions(
+        fill, image, mask=mask, margin=meta.margin, max_side=meta.max_side, name=path
+    )
 
 
 @functools.cache
@@ -84,11 +87,11 @@ def build_methods(
             table[name] = functools.partial(lambda n, i, m: kintsugi.inpaint(i, m, method=n), name)
     for spec in extra:
         label, path = spec.split("=", 1)
-        table[label] = functools.partial(onnx_fill, path)
+        table[label] = onnx_fill(path)
     if single_pass:
         from kintsugi.methods.model import weights_path
 
-        table["model 1-pass"] = functools.partial(onnx_fill, str(weights_path("inpaint")), flips=False)
+        table["model 1-pass"] = onnx_fill(str(weights_path("inpaint")), flips=False)
     table["patchmatch"] = patchmatch_fill
     return table
 
