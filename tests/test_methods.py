@@ -61,13 +61,15 @@ def test_model_is_listed_and_default_only_when_available(fresh_registry, monkeyp
     _fake_module(monkeypatch, "kintsugi.methods.mosaic", restore_cubic=_flat(5))
     names = [m.name for m in fresh_registry.available()]
     assert ("model" in names) is ready and ("mosaic-model" in names) is ready
-    assert fresh_registry.default_method("inpaint") == ("model" if ready else "telea")
+    # hybrid is the network plus copied texture: available exactly when the network is.
+    assert ("hybrid" in names) is ready
+    assert fresh_registry.default_method("inpaint") == ("hybrid" if ready else "telea")
     assert fresh_registry.default_method("mosaic") == ("mosaic-model" if ready else "mosaic-cubic")
     if ready:
         assert fresh_registry.info("model").max_side == 512
         mask = bar_mask(48, 64, box=(4, 4, 8, 8))
-        first = kintsugi.inpaint(art(), mask)
-        kintsugi.inpaint(art(), mask)
+        first = kintsugi.inpaint(art(), mask, method="model")
+        kintsugi.inpaint(art(), mask, method="model")
         assert (first[mask] == 9).all()
         assert calls == ["inpaint"], "the factory must run once per process"
         restored = kintsugi.restore_mosaic(art(), mask)

@@ -30,7 +30,7 @@ _KIND_LABELS = {"inpaint": "inpainting", "mosaic": "mosaic restoration"}
 
 # Preference order per kind; the first available one is the default. The one place defaults live.
 _PREFERENCE = {
-    "inpaint": ("model", "telea"),
+    "inpaint": ("hybrid", "model", "telea"),
     "mosaic": ("mosaic-model", "mosaic-cubic"),
 }
 
@@ -192,6 +192,24 @@ def _load_model(kind: str) -> Fill:
     return model.load() if kind == "inpaint" else model.load(kind)
 
 
+def _load_hybrid() -> Fill:
+    from kintsugi import engine
+    from kintsugi.methods import model, texture
+
+    # One network pass (not the four mirrored ones of `model`): the copied texture decides the
+    # look, and the time goes to the shift search instead.
+    net = model.inpaint_fill(model.session("inpaint"), flips=False)
+
+    def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        structure = engine.fill_crop(net, image, mask=mask, max_side=HYBRID_NET_SIDE, name="model")
+        return texture.synthesize(image, mask, structure)
+
+    return fill
+
+
+HYBRID_NET_SIDE = 512  # the network's working size inside `hybrid` (the texture runs at full size)
+
+
 def _load_mosaic_cubic() -> Fill:
     from kintsugi.methods.mosaic import restore_cubic
 
@@ -207,6 +225,15 @@ def _register_builtins() -> None:
         description="kintsugi's own inpainting network (ONNX Runtime)",
         factory=functools.partial(_load_model, "inpaint"),
         max_side=512,  # the network's working size; larger crops are downscaled
+        margin=64,
+        is_available=functools.partial(_model_available, "inpaint"),
+    )
+    register(
+        "hybrid",
+        kind="inpaint",
+        description="the network's structure, with lines and texture copied from the picture",
+        factory=_load_hybrid,
+        max_side=1024,  # bounds the shift search's time and memory on huge crops
         margin=64,
         is_available=functools.partial(_model_available, "inpaint"),
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from kintsugi.methods.model import prefill
 from kintsugi.training.backgrounds import composite
-from kintsugi.training.synth_art import generate
+from kintsugi.training.synth_art import generate, manga_page
 from kintsugi.training.synth_masks import random_mask
 
 SYNTH_TRAIN_SEED0 = 1_000_000  # generated art for training; seeds below stay free for tests and examples
@@ -51,7 +51,11 @@ def random_crop(rgba: np.ndarray, rng: np.random.Generator, size: int) -> np.nda
     return np.ascontiguousarray(crop)
 
 
-def make_sample(images: list[np.ndarray], rng: np.random.Generator, *, size: int, synth_fraction: float) -> Sample:
+def make_sample(
+    images: list[np.ndarray], rng: np.random.Generator, *, size: int, synth_fraction: float, bw_fraction: float = 0.0
+) -> Sample:
+    """One training sample; ``bw_fraction`` of them become black-and-white manga pages
+    (``synth_art.manga_page``: screened with dots or lines, or plain grey)."""
     if rng.random() < synth_fraction:
         img = generate(np.random.default_rng(int(rng.integers(SYNTH_TRAIN_SEED0, 2**31))), size=(size, size))
     else:
@@ -60,6 +64,8 @@ def make_sample(images: list[np.ndarray], rng: np.random.Generator, *, size: int
         if rgba[..., 3].mean() < 40:
             rgba = random_crop(images[int(rng.integers(len(images)))], rng, size)
         img = composite(rgba, rng)
+    if bw_fraction and rng.random() < bw_fraction:
+        img = manga_page(img, rng)
     return Sample(img, random_mask(rng, (size, size)))
 
 
@@ -93,17 +99,27 @@ def make_batch(
     batch: int,
     size: int,
     synth_fraction: float,
+    bw_fraction: float = 0.0,
     task: str = "inpaint",
 ) -> Batch:
-    samples = [make_sample(images, rng, size=size, synth_fraction=synth_fraction) for _ in range(batch)]
+    samples = [
+        make_sample(images, rng, size=size, synth_fraction=synth_fraction, bw_fraction=bw_fraction)
+        for _ in range(batch)
+    ]
     return _stack(samples, rng, task)
 
 
-def fixed_val_set(val_images: list[np.ndarray], *, n: int, size: int, task: str = "inpaint", seed: int = 0) -> Batch:
-    """The same n crops and masks every time: the training loop's periodic validation."""
+def fixed_val_set(
+    val_images: list[np.ndarray], *, n: int, size: int, task: str = "inpaint", seed: int = 0, manga: bool = False
+) -> Batch:
+    """The same n crops and masks every time: the training loop's periodic validation; with
+    ``manga``, every crop is made a B&W manga page (its own fixed screen)."""
     rng = np.random.default_rng(seed)
     samples = []
     for i in range(n):
         rgba = random_crop(val_images[i % len(val_images)], rng, size)
-        samples.append(Sample(composite(rgba, rng), random_mask(rng, (size, size))))
+        img = composite(rgba, rng)
+        if manga:
+            img = manga_page(img, np.random.default_rng([seed, i]))
+        samples.append(Sample(img, random_mask(rng, (size, size))))
     return _stack(samples, rng, task)

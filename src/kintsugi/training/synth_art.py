@@ -150,3 +150,52 @@ def generate(rng: np.random.Generator, *, size: tuple[int, int] = (256, 256)) ->
     if rng.random() < 0.5:
         _draw_face(img, rng, ink=ink)
     return img
+
+
+MANGA_KINDS = ("dots", "lines", "grey")
+
+
+def halftone(grey: np.ndarray, *, period: float, angle: float, kind: str = "dots", soft: float = 0.0) -> np.ndarray:
+    """Screen a grey image as a manga page is printed: uint8 HxW in, uint8 HxW out.
+
+    "dots": an amplitude-modulated dot screen (dot area grows with darkness, so black line art
+    stays black and white paper stays white); "lines": a line screen; "grey": no screen.
+    ``soft`` (pixels) is the width of the dots' anti-aliased edge; 0 gives a bitonal page.
+    """
+    if kind == "grey":
+        return grey.copy()
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    c, s = np.cos(angle), np.sin(angle)
+    u = (xx * c + yy * s) % period - period / 2
+    v = (-xx * s + yy * c) % period - period / 2
+    if kind == "dots":
+        t = np.sqrt(u * u + v * v)  # distance to the nearest dot centre
+    elif kind == "lines":
+        t = np.abs(u)
+    else:
+        raise ValueError(f"unknown screen kind {kind!r}; expected one of {MANGA_KINDS}")
+    # Rank the spot function into its area fraction, so that a pixel's ink coverage equals its
+    # darkness (a circle's area grows with r^2, and dots merge past half cover).
+    q = np.empty(t.size, np.float32)
+    q[np.argsort(t, axis=None, kind="stable")] = np.linspace(0.0, 1.0, t.size, dtype=np.float32)
+    q = q.reshape(h, w)
+    dark = 1.0 - grey.astype(np.float32) / 255.0
+    d = (q - dark) * (period / 2)  # roughly: pixels outside the ink edge
+    ink = (d < 0).astype(np.float32) if soft <= 0 else np.clip(0.5 - d / soft, 0.0, 1.0)
+    return (255.0 * (1.0 - ink) + 0.5).astype(np.uint8)
+
+
+def manga_page(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A black-and-white version of RGB uint8 art (HxWx3 → HxWx3 with R=G=B): its luma, screened
+    with dots (pitch 4-12 px, any angle) or lines, or left as plain grey; bitonal half the time."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    kind = str(rng.choice(MANGA_KINDS, p=[0.55, 0.2, 0.25]))
+    page = halftone(
+        grey,
+        period=float(rng.uniform(4, 12)),
+        angle=float(rng.uniform(0, np.pi)),
+        kind=kind,
+        soft=0.0 if rng.random() < 0.5 else float(rng.uniform(0.5, 1.5)),
+    )
+    return np.repeat(page[..., None], 3, axis=2)

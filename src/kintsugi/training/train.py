@@ -39,6 +39,7 @@ class TrainConfig:
     decay_steps: int = 10_000
     ema: float = 0.998
     synth_fraction: float = 0.2
+    bw_fraction: float = 0.0  # share of samples turned into B&W manga pages (0 in runs before session 6)
     val_every: int = 250
     val_n: int = 64
     seed: int = 0
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--res-blocks", help="residual blocks per scale, e.g. 0,1,1,3,3 (new runs only)")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (new runs only)")
     ap.add_argument("--seed", type=int, default=0, help="seed of batches and masks (new runs only)")
+    ap.add_argument("--bw-fraction", type=float, default=0.0, help="share of B&W manga samples (new runs only)")
     ap.add_argument(
         "--init",
         type=Path,
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             size=args.size,
             lr=args.lr,
             seed=args.seed,
+            bw_fraction=args.bw_fraction,
             val_n=args.val_n,
             val_every=args.val_every,
             init=f"{args.init}@{init['step']}" if init else "",
@@ -167,11 +170,19 @@ def main(argv: list[str] | None = None) -> None:
     train_images = load_cache(data / "train.npz")
     val_np = fixed_val_set(load_cache(data / "val.npz"), n=cfg.val_n, size=cfg.size, task=cfg.net.task)
     val = to_tensors(val_np)
+    # Runs that train on manga pages are also scored on B&W versions of the same crops.
+    val_bw = (
+        to_tensors(fixed_val_set(load_cache(data / "val.npz"), n=cfg.val_n, size=cfg.size, manga=True))
+        if cfg.bw_fraction and cfg.net.task == "inpaint"
+        else None
+    )
     base_name, base_out = baseline(val_np, cfg.net.task)
     base_l1 = float(masked_l1(to_tensors((base_out, *val_np[1:]))[0], val[1], val[2]))
     baselines = {base_name: base_l1}
     if init:  # the weights we start from, on this run's own validation crops
         baselines["start"] = evaluate(ema, val)
+        if val_bw is not None:
+            baselines["start_bw"] = evaluate(ema, val_bw)
     args.out.mkdir(parents=True, exist_ok=True)
     log = open(args.out / "log.jsonl", "a")
     print(f"config {json.dumps(asdict(cfg))}")
@@ -201,7 +212,13 @@ def main(argv: list[str] | None = None) -> None:
             g["lr"] = lr_at(cfg, step)
         x, y, m = to_tensors(
             make_batch(
-                train_images, rng, batch=cfg.batch, size=cfg.size, synth_fraction=cfg.synth_fraction, task=cfg.net.task
+                train_images,
+                rng,
+                batch=cfg.batch,
+                size=cfg.size,
+                synth_fraction=cfg.synth_fraction,
+                bw_fraction=cfg.bw_fraction,
+                task=cfg.net.task,
             )
         )
         losses = inpaint_loss(model(x, m), y, m)
@@ -227,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
                 "lr": lr_at(cfg, step),
                 "train_loss": round(float(np.mean(run_losses)), 5),
                 "val_l1_hole": round(val_l1, 5),
+                **({"val_l1_hole_bw": round(evaluate(ema, val_bw), 5)} if val_bw is not None else {}),
                 **{f"val_l1_{k}": round(v, 5) for k, v in baselines.items()},
             }
             run_losses.clear()

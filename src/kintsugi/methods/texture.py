@@ -1,0 +1,351 @@
+"""Structure from the network, texture and lines from the picture.
+
+The inpainting network gets the low frequencies of a hole right (where tones, colours and shapes
+go) but draws them soft. This module keeps its structure and copies the detail from the known
+pixels of the same crop: every hole pixel picks one shift ``o`` among a few dozen candidates and
+takes the pixel at ``p + o``, chosen so that
+
+- the patch of sigma-2 low-pass around the source matches the network's low-pass around ``p``
+  (lines and edges are copied from where they continue the network's own line), and
+- the copied patch agrees with what is already known or copied around ``p`` (screentone and
+  hatching continue in phase, seams stay rare).
+
+Candidates are shifts in 12 directions at growing distances, each snapped to the nearest peak of
+the known texture's autocorrelation: for a regular screen the candidates are its lattice vectors,
+so the copied dots continue in phase. The copy is then corrected by the low-pass difference
+between target and source (soft-thresholded, so a copy that already fits stays exact).
+
+Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
+surroundings hold only two grey levels (a bitonal page) is filled with those two.
+
+Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SIGMA = 2.0  # structure / detail boundary (the benchmark's too)
+
+
+@dataclass(frozen=True)
+class TextureConfig:
+    patch: int = 9  # side of the matched patches (odd)
+    directions: int = 12
+    iterations: int = 2
+    structure_weight: float = 1.0  # weight of the low-pass match against the texture match
+    snap: float = 0.25  # search radius around a candidate for an autocorrelation peak, per px of its length
+    threshold: float = 8.0  # low-pass corrections below this (0-255 levels) are dropped
+    reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
+
+
+def _blur(a: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(a, (0, 0), SIGMA)
+
+
+def _box(a: np.ndarray, k: int) -> np.ndarray:
+    return cv2.boxFilter(a, -1, (k, k), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+
+def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np.ndarray:
+    """Normalised autocorrelation of a high-pass luma image hp (HxW float32) over the pixels
+    where weight (HxW float32, 0/1) is set, at every shift: (2H-1)x(2W-1), centre = shift 0;
+    exact for shifts up to ``max_shift`` (the FFT is padded that far, not to twice the size).
+
+    Masked correlation via FFT: sum of hp(p)hp(p+o) over pairs both known, divided by the
+    pairs' count and the texture's variance.
+    """
+    h, w = hp.shape
+    fh = cv2.getOptimalDFTSize(h + min(h, max_shift + 1))
+    fw = cv2.getOptimalDFTSize(w + min(w, max_shift + 1))
+    x = hp * weight
+
+    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # OpenCV's float32 DFT: several times faster than numpy's float64 one here.
+        def spectrum(x: np.ndarray) -> np.ndarray:
+            padded = np.zeros((fh, fw), np.float32)
+            padded[:h, :w] = x
+            return cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
+
+        fa = spectrum(a)
+        fb = fa if b is a else spectrum(b)
+        c = cv2.idft(cv2.mulSpectrums(fa, fb, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+        c = np.fft.fftshift(c)
+        cy, cx = fh // 2, fw // 2
+        out = np.zeros((2 * h - 1, 2 * w - 1), c.dtype)
+        ry, rx = min(h - 1, cy, fh - cy - 1), min(w - 1, cx, fw - cx - 1)
+        out[h - 1 - ry : h + ry, w - 1 - rx : w + rx] = c[cy - ry : cy + ry + 1, cx - rx : cx + rx + 1]
+        return out
+
+    num = corr(x, x)
+    count = corr(weight, weight)
+    var = float((x * x).sum() / max(weight.sum(), 1.0))
+    minimum = 0.1 * max(weight.sum(), 1.0)  # too few overlapping pairs: no evidence
+    return np.where(count > minimum, num / np.maximum(count, 1.0) / max(var, 1e-6), 0.0).astype(np.float32)
+
+
+def candidate_offsets(image: np.ndarray, mask: np.ndarray, *, config: TextureConfig) -> np.ndarray:
+    """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
+    past the hole, each snapped to the strongest autocorrelation peak near it."""
+    h, w = mask.shape
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    reach = float(dist.max())
+    radii: list[float] = []
+    r = 3.0
+    while r < config.reach * reach + 8 and r < max(h, w):
+        radii.append(r)
+        r *= 1.5
+    angles = np.arange(config.directions) * (2 * np.pi / config.directions)
+    raw = {(round(rad * np.sin(a)), round(rad * np.cos(a))) for rad in radii for a in angles}
+    raw.discard((0, 0))
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    hp = luma - _blur(luma)
+    # The blur mixes hole content into the pixels next to it: their detail is no evidence.
+    ring = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    weight = (~ring).astype(np.float32)
+    out = set()
+    if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
+        ac = autocorrelation(hp, weight, max_shift=int(max(radii) * (1 + config.snap)) + 2)
+        for dy, dx in raw:
+            # A line a few degrees off a candidate's direction lands farther off at long range.
+            s = max(2, round(config.snap * np.hypot(dy, dx)))
+            cy, cx = dy + h - 1, dx + w - 1
+            y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
+            x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
+            win = ac[y0:y1, x0:x1]
+            if win.size == 0:
+                continue
+            iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
+            if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
+                out.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
+            else:
+                out.add((dy, dx))
+    else:
+        out = raw
+    out.discard((0, 0))
+    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
+
+
+TILE = 16  # hole pixels are processed in TILE x TILE tiles; tiles without hole are skipped
+
+
+def _hole_tiles(mask: np.ndarray, *, halo: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (two int64 arrays n x TILE x TILE) of the tiles that hold hole pixels
+    or lie within ``halo`` of one; coordinates past the image edge are clipped to it."""
+    h, w = mask.shape
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((2 * halo + 1, 2 * halo + 1), np.uint8))
+    th, tw = -(-h // TILE), -(-w // TILE)
+    padded = np.zeros((th * TILE, tw * TILE), np.uint8)
+    padded[:h, :w] = near
+    used = padded.reshape(th, TILE, tw, TILE).any(axis=(1, 3))
+    ty, tx = np.nonzero(used)
+    r = np.arange(TILE)
+    ys = np.minimum(ty[:, None, None] * TILE + r[None, :, None], h - 1) + 0 * r[None, None, :]
+    xs = np.minimum(tx[:, None, None] * TILE + r[None, None, :], w - 1) + 0 * r[None, :, None]
+    return ys, xs
+
+
+def _tile_box(d: np.ndarray, k: int) -> np.ndarray:
+    """Box sum (k x k) within each tile of d (n x TILE x TILE float32), tiles kept apart."""
+    n = d.shape[0]
+    r = k // 2
+    stacked = np.zeros((n, TILE + r, TILE), np.float32)
+    stacked[:, :TILE] = d
+    out = cv2.boxFilter(
+        stacked.reshape(n * (TILE + r), TILE), -1, (k, k), normalize=False, borderType=cv2.BORDER_CONSTANT
+    )
+    return out.reshape(n, TILE + r, TILE)[:, :TILE]
+
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+TWO_LEVELS = 4096  # holes with more pixels choose their shifts at half resolution first
+
+
+class _Level:
+    """One resolution's arrays for the shift search: the hole's tiles (n x TILE x TILE), the
+    padded source features (low-pass RGB, luma) and where a pixel may be copied from."""
+
+    def __init__(self, known_img: np.ndarray, mask: np.ndarray, *, pad: int, cfg: TextureConfig) -> None:
+        h, w = mask.shape
+        self.mask, self.known_img, self.pad, self.wp = mask, known_img, pad, w + 2 * pad
+        self.lp = _blur(known_img)
+        ys, xs = _hole_tiles(mask, halo=cfg.patch // 2)
+        dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        reach = dist[ys, xs].reshape(len(ys), -1).max(1)
+        order = np.argsort(-reach, kind="stable")  # deepest tiles first
+        self.ys, self.xs, self.tile_reach = ys[order], xs[order], reach[order]
+        # Planar (4 flat arrays: low-pass R, G, B weighted, then luma): gathers per plane are
+        # much faster than gathering 4-vectors and reducing over them.
+        feats = np.zeros((4, h + 2 * pad, self.wp), np.float32)
+        feats[:3, pad:-pad, pad:-pad] = np.moveaxis(self.lp, -1, 0) * np.sqrt(cfg.structure_weight)
+        feats[3, pad:-pad, pad:-pad] = known_img @ LUMA
+        self.feats = feats.reshape(4, -1)
+        ok = np.zeros((h + 2 * pad, self.wp), bool)
+        ok[pad:-pad, pad:-pad] = ~mask
+        self.source_ok = ok.reshape(-1)
+        self.idx0 = (self.ys + pad) * self.wp + (self.xs + pad)
+        self.target = self.feats[:, self.idx0]  # (4, n, T, T): the current guess at each tile pixel
+        self.hole = mask[self.ys, self.xs]
+        r = np.arange(TILE)
+        # Clipped coordinates at the image edge repeat a pixel: count each once.
+        self.inside = ((self.ys - self.ys[:, :1, :1]) == r[None, :, None]) & (
+            (self.xs - self.xs[:, :1, :1]) == r[None, None, :]
+        )
+
+    def n_tiles(self, lengths: np.ndarray, cfg: TextureConfig) -> np.ndarray:
+        """How many (deepest-first) tiles each shift of the given lengths is tried on: long
+        shifts only where the hole is thick enough to need them."""
+        return np.searchsorted(-(cfg.reach * self.tile_reach + 8), -lengths, side="right")
+
+    def search(self, candidates: list, n_tiles: list[int], *, patch: int, hole_weight: float) -> np.ndarray:
+        """Index of the cheapest candidate per tile pixel (n x T x T, -1: none valid).
+
+        A candidate is a shift (dy, dx), one for all pixels or one per pixel (two n x T x T
+        arrays). The cost at a pixel is the patch sum of the low-pass mismatch plus the luma
+        mismatch against the target, which counts known pixels fully and hole pixels (the
+        current guess) at ``hole_weight``.
+        """
+        sw = np.sqrt(np.where(self.hole, hole_weight, 1.0).astype(np.float32) * self.inside)
+        tr, tg, tb, tl = self.target
+        tl = tl * sw
+        fr, fg, fb, fl = self.feats
+        inside = self.inside.astype(np.float32)
+        best = np.full(self.hole.shape, np.inf, np.float32)
+        best_k = np.full(self.hole.shape, -1, np.int64)
+        for k, ((dy, dx), t) in enumerate(zip(candidates, n_tiles)):
+            if t == 0:
+                continue
+            fo = dy * self.wp + dx
+            idx = self.idx0[:t] + (fo[:t] if isinstance(fo, np.ndarray) else fo)
+            d = np.square(tr[:t] - fr[idx])
+            d += np.square(tg[:t] - fg[idx])
+            d += np.square(tb[:t] - fb[idx])
+            d *= inside[:t]
+            d += np.square(tl[:t] - fl[idx] * sw[:t])
+            cost = _tile_box(d, patch)
+            cost[~self.source_ok[idx]] = np.inf
+            better = cost < best[:t]
+            best[:t][better] = cost[better]
+            best_k[:t][better] = k
+        return best_k
+
+    def copy(self, found: np.ndarray, oy: np.ndarray, ox: np.ndarray, *, threshold: float) -> np.ndarray:
+        """Values (m x 3 float32) for the tile pixels ``found``, copied from their shifts and
+        corrected by the low-pass difference beyond ``threshold``; the target's luma follows."""
+        ty, tx = self.ys[found], self.xs[found]
+        sy, sx = ty + oy, tx + ox
+        corr = self.lp[ty, tx] - self.lp[sy, sx]
+        corr = np.sign(corr) * np.maximum(np.abs(corr) - threshold, 0.0)
+        value = self.known_img[sy, sx] + corr
+        self.target[3][found] = value @ LUMA
+        return value
+
+
+def _shared_search(level: _Level, offsets: np.ndarray, cfg: TextureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate shift for every pixel, ``cfg.iterations`` passes: the index of the
+    chosen shift per tile pixel (n x T x T) and whether one was found (n x T x T)."""
+    cands = [(int(dy), int(dx)) for dy, dx in offsets]
+    n_tiles = list(level.n_tiles(np.hypot(offsets[:, 0], offsets[:, 1]), cfg))
+    for it in range(cfg.iterations):
+        # From the second pass on, the copies count too (at half weight: they are guesses):
+        # that is what carries a screen's phase from the hole's edge inwards.
+        best_k = level.search(cands, n_tiles, patch=cfg.patch, hole_weight=0.0 if it == 0 else 0.5)
+        found = level.hole & (best_k >= 0) & level.inside
+        chosen = offsets[np.maximum(best_k, 0)]
+        level.copy(found, chosen[found][:, 0], chosen[found][:, 1], threshold=cfg.threshold)
+    return best_k, found
+
+
+def synthesize(
+    image: np.ndarray, mask: np.ndarray, structure: np.ndarray, *, config: TextureConfig | None = None
+) -> np.ndarray:
+    """Fill ``mask`` of ``image`` with detail copied from its known pixels, guided by
+    ``structure`` (the network's fill: RGB uint8 HxWx3, equal to image outside the mask).
+
+    Large holes choose their shifts at half resolution, then refine them by one pixel at full
+    resolution (nine candidates per pixel instead of dozens). Returns RGB uint8 HxWx3 with every
+    pixel outside ``mask`` exactly as in ``image``.
+    """
+    cfg = config or TextureConfig()
+    if not mask.any() or mask.all():
+        return structure.copy()
+    h, w = mask.shape
+    offsets = candidate_offsets(image, mask, config=cfg)
+    if len(offsets) == 0:
+        return structure.copy()
+    known_img = np.where(mask[..., None], structure, image).astype(np.float32)  # (h, w, 3)
+    pad = int(np.abs(offsets).max()) + 2
+    fine = _Level(known_img, mask, pad=pad, cfg=cfg)
+    if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE:
+        best_k, found = _shared_search(fine, offsets, cfg)
+        chosen = offsets[best_k[found]]
+        value = fine.copy(found, chosen[:, 0], chosen[:, 1], threshold=cfg.threshold)
+    else:
+        chosen, found, value = _two_level_search(fine, known_img, mask, offsets=offsets, cfg=cfg)
+    out = structure.copy()
+    out[fine.ys[found], fine.xs[found]] = np.clip(value + 0.5, 0, 255).astype(np.uint8)
+    return keep_page_rules(out, image, mask)
+
+
+def _two_level_search(
+    fine: _Level, known_img: np.ndarray, mask: np.ndarray, *, offsets: np.ndarray, cfg: TextureConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    h, w = mask.shape
+    hc, wc = (h + 1) // 2, (w + 1) // 2
+    small = cv2.resize(known_img, (wc, hc), interpolation=cv2.INTER_AREA)
+    # Any hole coverage makes a coarse pixel a hole: coarse sources are wholly known.
+    small_mask = cv2.resize(mask.astype(np.float32), (wc, hc), interpolation=cv2.INTER_AREA) > 0
+    halves, first = np.unique(np.round(offsets / 2).astype(np.int64), axis=0, return_index=True)
+    keep = np.any(halves != 0, axis=1)
+    halves, full = halves[keep], offsets[first[keep]]  # each coarse shift stands for a full one
+    coarse = _Level(small, small_mask, pad=fine.pad // 2 + 2, cfg=cfg)
+    chosen_c, found_c = _shared_search(coarse, halves, cfg)  # indices into halves
+    # The full-resolution shift each coarse hole pixel chose; every other coarse pixel takes
+    # that of the nearest one that chose (the known pixels next to a hole need one too).
+    label = np.full((hc, wc), -1, np.int64)
+    label[coarse.ys[found_c], coarse.xs[found_c]] = chosen_c[found_c]
+    if (label >= 0).any():
+        _, nearest = cv2.distanceTransformWithLabels(
+            (label < 0).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        seeds = label[label >= 0]  # labels count the zero pixels in row-major order
+        label = seeds[nearest - 1]
+    else:
+        label[:] = 0
+    base = full[label[np.minimum(fine.ys // 2, hc - 1), np.minimum(fine.xs // 2, wc - 1)]]  # (n, T, T, 2)
+    by, bx = base[..., 0], base[..., 1]
+    # Start the fine target from the coarse choice (so the texture term sees copied detail),
+    # then pick the best of the 3x3 shifts around it.
+    ok = fine.source_ok[fine.idx0 + by * fine.wp + bx]
+    seed = fine.hole & fine.inside & ok
+    fine.copy(seed, by[seed], bx[seed], threshold=cfg.threshold)
+    deltas = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    cands = [(by + dy, bx + dx) for dy, dx in deltas]
+    best_k = fine.search(cands, [len(fine.ys)] * len(cands), patch=cfg.patch, hole_weight=0.5)
+    found = fine.hole & fine.inside & (best_k >= 0)
+    dy = np.array([d[0] for d in deltas])[np.maximum(best_k, 0)]
+    dx = np.array([d[1] for d in deltas])[np.maximum(best_k, 0)]
+    oy, ox = (by + dy)[found], (bx + dx)[found]
+    value = fine.copy(found, oy, ox, threshold=cfg.threshold)
+    return np.stack([by + dy, bx + dx], -1), found, value
+
+
+def keep_page_rules(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Grey surroundings → grey fill; bitonal grey surroundings → a fill of those two levels.
+
+    filled, image RGB uint8 HxWx3; mask bool HxW. Only hole pixels change.
+    """
+    known = image[~mask]
+    if known.size == 0 or not (np.all(known[:, 0] == known[:, 1]) and np.all(known[:, 1] == known[:, 2])):
+        return filled
+    out = filled.copy()
+    grey = filled[mask].astype(np.float32).mean(-1)
+    levels = np.unique(known[:, 0])
+    if len(levels) == 2:
+        lo, hi = float(levels[0]), float(levels[1])
+        grey = np.where(grey < (lo + hi) / 2, lo, hi)
+    out[mask] = np.clip(grey + 0.5, 0, 255).astype(np.uint8)[:, None]
+    return out

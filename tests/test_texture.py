@@ -1,0 +1,94 @@
+"""The texture half of the `hybrid` method: shifts found, screens continued in phase, lines
+carried through, page rules (grey stays grey, bitonal stays bitonal)."""
+
+import numpy as np
+import pytest
+
+from kintsugi.methods import classical, texture
+from kintsugi.training.synth_art import screentone
+
+
+def _screen(h: int = 96, w: int = 96, *, period: int = 6) -> np.ndarray:
+    img = np.full((h, w, 3), 255, np.uint8)
+    img[screentone((h, w), period=period, angle=0.0, radius=1.6)] = 0
+    return img
+
+
+def _hole(h: int = 96, w: int = 96, box: tuple[int, int, int, int] = (36, 30, 60, 70)) -> np.ndarray:
+    mask = np.zeros((h, w), bool)
+    y0, x0, y1, x1 = box
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def test_autocorrelation_peaks_at_the_screen_period():
+    img = _screen(period=6).astype(np.float32)[..., 0]
+    hp = img - img.mean()
+    ac = texture.autocorrelation(hp, np.ones_like(hp), max_shift=20)
+    h, w = hp.shape
+    assert ac[h - 1, w - 1 + 6] > 0.9 and ac[h - 1 + 6, w - 1] > 0.9
+    assert ac[h - 1, w - 1 + 3] < 0.2  # half a period: out of phase
+
+
+def test_candidates_include_lattice_vectors_of_a_screen():
+    img, mask = _screen(period=6), _hole()
+    offsets = texture.candidate_offsets(img, mask, config=texture.TextureConfig())
+    on_lattice = [(dy % 6 == 0 and dx % 6 == 0) for dy, dx in offsets]
+    assert np.mean(on_lattice) > 0.8
+
+
+def test_screentone_continues_in_phase():
+    img, mask = _screen(period=6), _hole()
+    painted = img.copy()
+    painted[mask] = (0, 255, 0)
+    structure = classical.telea(painted, mask)  # a soft first guess, as the network's would be
+    out = texture.synthesize(painted, mask, structure)
+    err = np.abs(out.astype(int) - img.astype(int))[mask].mean()
+    smooth = np.abs(structure.astype(int) - img.astype(int))[mask].mean()
+    assert err < smooth / 10  # in phase: a few stray pixels at most, not a grey smear
+    assert (out[~mask] == painted[~mask]).all()
+
+
+def test_a_line_through_a_bar_is_carried_across():
+    img = np.full((80, 80, 3), 230, np.uint8)
+    img[:, 38:41] = 20  # a vertical ink line
+    mask = _hole(80, 80, (30, 10, 46, 70))  # a horizontal bar across it
+    painted = img.copy()
+    painted[mask] = (0, 255, 0)
+    structure = classical.telea(painted, mask)
+    out = texture.synthesize(painted, mask, structure)
+    assert (out[30:46, 38:41] < 60).all(), "the line must stay dark all the way through"
+    assert (out[30:46, 10:34] > 200).all() and (out[30:46, 45:70] > 200).all()
+
+
+@pytest.mark.parametrize("bitonal", [False, True])
+def test_grey_pages_stay_grey_and_bitonal_pages_bitonal(bitonal):
+    rng = np.random.default_rng(0)
+    grey = _screen(period=5) if bitonal else rng.integers(60, 200, (96, 96, 1)).repeat(3, 2).astype(np.uint8)
+    mask = _hole()
+    structure = grey.copy()
+    structure[mask] = (200, 120, 90)  # a guess with colour in it
+    out = texture.synthesize(grey, mask, structure)
+    filled = out[mask]
+    assert (filled[:, 0] == filled[:, 1]).all() and (filled[:, 1] == filled[:, 2]).all()
+    if bitonal:
+        assert set(np.unique(filled)) <= {0, 255}
+
+
+def test_colour_pages_keep_their_colour():
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 200, 60, 40
+    mask = _hole(64, 64, (20, 20, 40, 40))
+    out = texture.synthesize(img, mask, img.copy())
+    assert (out[mask] == (200, 60, 40)).all()
+
+
+def test_large_holes_take_the_two_level_path_and_keep_pixels_outside():
+    img, mask = _screen(160, 160, period=7), _hole(160, 160, (30, 20, 130, 110))
+    assert mask.sum() > texture.TWO_LEVELS
+    painted = img.copy()
+    painted[mask] = (0, 255, 0)
+    out = texture.synthesize(painted, mask, classical.telea(painted, mask))
+    assert (out[~mask] == painted[~mask]).all()
+    err = np.abs(out.astype(int) - img.astype(int))[mask].mean()
+    assert err < 20  # a soft fill of this screen is off by ~100 levels
