@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from kintsugi.training import checkpoint
 from kintsugi.training.data import fixed_val_set, load_cache, make_batch
 from kintsugi.training.losses import inpaint_loss, masked_l1
 from kintsugi.training.model import NetConfig, build
@@ -81,7 +82,7 @@ def config_from_dict(d: dict) -> TrainConfig:
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return checkpoint.load(path)
 
 
 @torch.no_grad()
@@ -155,9 +156,12 @@ def main(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     step, elapsed = 0, 0.0
     if state:
-        model.load_state_dict(state["model"])
+        # Kept checkpoints hold the EMA weights only (checkpoint.py): training resumes from
+        # them with a fresh optimiser. Older full checkpoints still resume exactly.
+        model.load_state_dict(state.get("model", state["ema"]))
         ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["opt"])
+        if "opt" in state:
+            opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed"]
     elif init:
         model.load_state_dict(init["ema"])  # the averaged weights are the better starting point
@@ -165,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
+    ema.float()  # kept checkpoints store float16
 
     data = Path(cfg.data)
     train_images = load_cache(data / "train.npz")
@@ -193,19 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     run_losses: list[float] = []
 
     def save() -> None:
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "config": asdict(cfg),
-                "model": model.state_dict(),
-                "ema": ema.state_dict(),
-                "opt": opt.state_dict(),
-                "step": step,
-                "elapsed": elapsed,
-            },
-            tmp,
-        )
-        tmp.replace(ckpt_path)
+        checkpoint.save(ckpt_path, config=asdict(cfg), ema=ema.state_dict(), step=step, elapsed=elapsed)
 
     while step < args.max_steps and time.time() - t_start < args.minutes * 60:
         for g in opt.param_groups:
