@@ -38,7 +38,7 @@ class TextureConfig:
     iterations: int = 2
     structure_weight: float = 1.0  # weight of the low-pass match against the texture match
     snap: float = 0.25  # search radius around a candidate for an autocorrelation peak, per px of its length
-    threshold: float = 8.0  # low-pass corrections below this (0-255 levels) are dropped
+    threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
 
 
