@@ -94,6 +94,35 @@ def mosaic_mask(image: bytes | bytearray, *, max_pixels: int | None) -> MaskResu
     return _mask_result(detection.mask, hole_pixels=hole_pixels, message=message)
 
 
+@dataclass(frozen=True)
+class FoundRegions:
+    """What detection found, for the page: the union mask and one dict per region."""
+
+    mask: MaskResult
+    regions: list[dict[str, object]]
+
+
+def detect_regions(image: bytes | bytearray, *, max_pixels: int | None) -> FoundRegions:
+    """Every region detection finds, each as {"kind", "box": [x0, y0, x1, y1] end-exclusive}.
+
+    Read generically (a region's ``kind`` defaults to "mosaic", its box is ``bbox``), so kinds
+    a newer detector adds (bars, translucent bars) reach the page without changes here.
+    """
+    if not detection_available():
+        raise MethodError("detection is not available in this installation")
+    detect = importlib.import_module("kintsugi.detect")
+    picture = imaging.decode_image(image, max_pixels=max_pixels)
+    detection = detect.detect_mosaic(picture.rgb)
+    regions = [{"kind": str(getattr(r, "kind", "mosaic")), "box": [int(v) for v in r.bbox]} for r in detection.regions]
+    hole_pixels = int(detection.mask.sum())
+    kinds: dict[str, int] = {}
+    for r in regions:
+        kinds[str(r["kind"])] = kinds.get(str(r["kind"]), 0) + 1
+    listed = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    message = f"found {listed} ({hole_pixels:,} px)" if regions else "nothing found"
+    return FoundRegions(mask=_mask_result(detection.mask, hole_pixels=hole_pixels, message=message), regions=regions)
+
+
 def _mask_result(hole: np.ndarray, *, hole_pixels: int, message: str) -> MaskResult:
     height, width = hole.shape
     return MaskResult(png=imaging.mask_png(hole), width=width, height=height, hole_pixels=hole_pixels, message=message)
