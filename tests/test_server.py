@@ -7,6 +7,7 @@ import asyncio
 import builtins
 import io
 import os
+import re
 import socket
 import threading
 import warnings
@@ -219,8 +220,17 @@ def test_page_and_assets_are_served_with_a_strict_policy(client):
     page = client.get("/")
     assert page.status_code == 200 and "<canvas" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("/static/app.js", "/static/style.css"):
-        assert client.get(asset).status_code == 200
+    assert '<script type="module" src="/static/main.js">' in page.text
+    # Every module main.js imports, and theirs, is served as JavaScript (modules need the type).
+    pending, seen = ["main.js"], set()
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and "javascript" in asset.headers["content-type"], name
+        pending += [m for m in re.findall(r'from "\./([\w.]+)"', asset.text) if m not in seen]
+    assert {"main.js", "mask.js", "history.js", "view.js", "api.js"} <= seen
+    assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../__init__.py").status_code == 404
 
 

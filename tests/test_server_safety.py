@@ -132,59 +132,85 @@ def test_overload_is_503_with_retry_after_and_work_resumes():
     assert third.status_code == 200
 
 
-def test_lanes_and_their_limits():
-    limits = scheduler.Limits(workers=2, queue=1, small_queue=3, small_bytes=1000)
-    sched = scheduler.Scheduler(limits)
-    assert sched.lane_for("1000") == scheduler.SMALL
-    assert sched.lane_for("1001") == scheduler.BIG
-    assert sched.lane_for(None) == scheduler.BIG  # chunked: unknown size
+def test_admission_bounds_the_bodies_in_progress_before_reading_them():
+    sched = scheduler.Scheduler(
+        scheduler.Limits(workers=1, queue=0, small_queue=0, max_body_bytes=1000, max_requests=3)
+    )
 
-    async def main() -> tuple[int, int]:
-        admitted = {scheduler.SMALL: 0, scheduler.BIG: 0}
-        holds = []
-        for lane in (scheduler.SMALL, scheduler.BIG):
-            for _ in range(10):
-                hold = sched.admit(lane)
+    async def main() -> list[str]:
+        log = []
+        async with sched.admit(600):
+            async with sched.admit(400):  # exactly the budget
                 try:
-                    await hold.__aenter__()
+                    async with sched.admit(1):
+                        log.append("over budget admitted")
+                except scheduler.Busy as exc:
+                    log.append(f"busy {exc.retry_after}")
+            async with sched.admit(100), sched.admit(100):  # 600 + 200 bytes, three requests
+                try:
+                    async with sched.admit(0):
+                        log.append("fourth admitted")
                 except scheduler.Busy:
-                    break
-                holds.append(hold)
-                admitted[lane] += 1
-        for hold in holds:
-            await hold.__aexit__(None, None, None)
-        return admitted[scheduler.SMALL], admitted[scheduler.BIG]
+                    log.append("busy: count")
+        async with sched.admit(5000):  # alone, a body above the budget still gets in
+            log.append("alone")
+        return log
 
-    assert asyncio.run(main()) == (2 + 3, 2 + 1)
+    assert asyncio.run(main()) == ["busy 5", "busy: count", "alone"]
+
+
+def test_a_full_queue_is_busy_per_lane():
+    sched = scheduler.Scheduler(scheduler.Limits(workers=1, queue=1, small_queue=2, small_pixels=100))
+
+    async def main() -> list[str]:
+        gate = asyncio.Event()
+        log = []
+
+        async def job(cost: int) -> None:
+            try:
+                async with sched.slot(cost=cost):
+                    await gate.wait()
+            except scheduler.Busy:
+                log.append(f"busy {cost}")
+
+        tasks = [asyncio.create_task(job(c)) for c in (10, 20, 30, 40, 500, 600)]
+        await asyncio.sleep(0)
+        # 10 runs; 20 and 30 wait (small queue 2), 40 is refused; 500 waits (big queue 1), 600 not.
+        assert sched.running == 1 and sched.waiting(scheduler.SMALL) == 2 and sched.waiting(scheduler.BIG) == 1
+        gate.set()
+        await asyncio.gather(*tasks)
+        return log
+
+    assert asyncio.run(main()) == ["busy 40", "busy 600"]
 
 
 def test_queue_serves_the_smallest_first_and_keeps_a_slot_for_small_work():
-    limits = scheduler.Limits(workers=2, queue=8, small_queue=8, small_bytes=1000)
+    limits = scheduler.Limits(workers=2, queue=8, small_queue=8, small_pixels=1_000_000)
     order: list[str] = []
 
     async def main() -> None:
         sched = scheduler.Scheduler(limits)
         gate = asyncio.Event()
 
-        async def job(name: str, *, lane: str, cost: int) -> None:
-            async with sched.slot(lane=lane, cost=cost):
+        async def job(name: str, *, cost: int) -> None:
+            async with sched.slot(cost=cost):
                 order.append(name)
                 await gate.wait()
 
         # One big job runs; the second big one must wait (one slot stays for small work)...
-        tasks = [asyncio.create_task(job("big-1", lane=scheduler.BIG, cost=12_000_000))]
+        tasks = [asyncio.create_task(job("big-1", cost=12_000_000))]
         await asyncio.sleep(0)
-        tasks.append(asyncio.create_task(job("big-2", lane=scheduler.BIG, cost=12_000_000)))
+        tasks.append(asyncio.create_task(job("big-2", cost=12_000_000)))
         await asyncio.sleep(0)
         assert order == ["big-1"] and sched.running == 1
         # ...so a small job arriving later starts at once, ahead of it.
-        tasks.append(asyncio.create_task(job("small-1", lane=scheduler.SMALL, cost=10_000)))
+        tasks.append(asyncio.create_task(job("small-1", cost=10_000)))
         await asyncio.sleep(0)
         assert order == ["big-1", "small-1"] and sched.running == 2
         # Both slots busy: a big and then two small ones queue; the small ones go first,
         # the cheaper one before the other.
-        tasks.append(asyncio.create_task(job("small-3", lane=scheduler.SMALL, cost=90_000)))
-        tasks.append(asyncio.create_task(job("small-2", lane=scheduler.SMALL, cost=20_000)))
+        tasks.append(asyncio.create_task(job("small-3", cost=90_000)))
+        tasks.append(asyncio.create_task(job("small-2", cost=20_000)))
         await asyncio.sleep(0)
         gate.set()
         await asyncio.gather(*tasks)

@@ -26,11 +26,8 @@ DEFAULT_MAX_UPLOAD_MB = 64
 # Below the CLI's limit: every pixel is also held by the browser (canvas, mask, result), and a
 # 50 MP page is already far beyond any scan a browser tab edits comfortably.
 DEFAULT_MAX_PIXELS = 50_000_000
-# Per lane (see scheduler.py): a short wait, not a backlog. The small lane is longer: its
-# requests are cheap, and a page opening a folder sends one per file.
-DEFAULT_QUEUE = 4
-DEFAULT_SMALL_QUEUE = 32
-DEFAULT_SMALL_BYTES = 2_000_000
+# Bodies in progress, all together (see scheduler.py): what 20 concurrent uploads may hold.
+DEFAULT_BODY_BUDGET = 256_000_000
 
 __all__ = [
     "DISTRIBUTION",
@@ -49,26 +46,28 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1_000_000,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     workers: int | None = None,
-    queue: int = DEFAULT_QUEUE,
-    small_queue: int = DEFAULT_SMALL_QUEUE,
-    small_bytes: int = DEFAULT_SMALL_BYTES,
+    queue: int | None = None,
+    small_queue: int | None = None,
     hosts: tuple[str, ...] = (),
     port: int | None = None,
 ) -> FastAPI:
     """The web app. ``max_pixels`` None or 0 = no limit; ``workers`` (repairs running at once)
-    defaults to the number of CPU cores; ``queue`` big and ``small_queue`` small requests may wait beyond them.
+    defaults to the number of CPU cores; ``queue`` big jobs (default: as many as workers) and
+    ``small_queue`` small ones (default: twice that) may wait for them; one more is 503.
     ``hosts``/``port``: the Host names (besides loopback) and port the server answers to."""
     from kintsugi.server.app import Settings, build_app
 
     if max_upload_bytes <= 0:
         raise ValueError(f"max_upload_bytes must be positive, got {max_upload_bytes}")
+    workers = max(1, workers or os.cpu_count() or 1)
     settings = Settings(
         max_upload_bytes=max_upload_bytes,
         max_pixels=max_pixels or None,
-        workers=max(1, workers or os.cpu_count() or 1),
-        queue=queue,
-        small_queue=small_queue,
-        small_bytes=small_bytes,
+        workers=workers,
+        queue=workers if queue is None else queue,
+        small_queue=2 * workers if small_queue is None else small_queue,
+        # One upload at the limit always fits, however low the limit is set.
+        max_body_bytes=max(DEFAULT_BODY_BUDGET, 2 * max_upload_bytes),
         hosts=tuple(hosts),
         port=port,
     )

@@ -21,6 +21,7 @@ import base64
 import functools
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,9 +53,9 @@ class Settings:
     max_upload_bytes: int  # whole request body
     max_pixels: int | None  # per decoded image (image and mask alike); None = no limit
     workers: int  # repairs that run at once; more requests wait for a free worker
-    queue: int  # big requests admitted beyond the running ones; then 503
-    small_queue: int  # the same for small requests
-    small_bytes: int  # requests up to this size go in the small lane (see scheduler.py)
+    queue: int  # big jobs that may wait for a worker; one more is 503 (see scheduler.py)
+    small_queue: int  # the same for small jobs
+    max_body_bytes: int  # request bodies in progress, all together; beyond, 503 before reading
     hosts: tuple[str, ...] = ()  # Host names served besides loopback (the --host value)
     port: int | None = None  # the listening port, checked in Host; None = not known here
 
@@ -172,17 +173,19 @@ def _scheduler(request: Request) -> scheduler.Scheduler:
             workers=settings.workers,
             queue=settings.queue,
             small_queue=settings.small_queue,
-            small_bytes=settings.small_bytes,
+            max_body_bytes=settings.max_body_bytes,
         )
         app.state.scheduler = scheduler.Scheduler(limits)
     return app.state.scheduler
 
 
-def _admitted(request: Request):  # -> async context manager
-    """A place in the request's lane, taken before the body is read (Busy -> 503 at once)."""
-    sched = _scheduler(request)
-    request.state.lane = sched.lane_for(request.headers.get("content-length"))
-    return sched.admit(request.state.lane)
+def _admitted(request: Request) -> AbstractAsyncContextManager[None]:
+    """A place for the request, taken before its body is read (Busy -> 503 at once)."""
+    declared = request.headers.get("content-length", "")
+    limit = request.app.state.settings.max_upload_bytes
+    # Unknown (chunked) or above the limit (refused as 413 right after): counts as the limit.
+    size = min(int(declared), limit) if declared.isdigit() else limit
+    return _scheduler(request).admit(size)
 
 
 async def _in_worker(request: Request, fn: Callable[..., T], /, *args: Any, cost: bytearray, **kwargs: Any) -> T:
@@ -193,7 +196,7 @@ async def _in_worker(request: Request, fn: Callable[..., T], /, *args: Any, cost
     from several threads); more would hold more decoded images without finishing sooner.
     """
     sched = _scheduler(request)
-    async with sched.slot(lane=request.state.lane, cost=imaging.pixel_count(cost)):
+    async with sched.slot(cost=imaging.pixel_count(cost)):
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
