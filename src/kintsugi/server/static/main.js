@@ -7,7 +7,7 @@ import { Document, isImageFile, renderList, thumbnail } from "./documents.js";
 import { wireInput } from "./input.js";
 import { maskFromBlob, maskToBlob, pasteRect } from "./mask.js";
 import { View } from "./view.js";
-import { makeZip, uniqueNames } from "./zip.js";
+import { detectActive, download, repairActive, repairAll, saveActive, saveAll } from "./work.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,7 +50,7 @@ async function openFiles(fileList) {
 }
 
 // Decode the file and find its green paint (the starting mask). Shared by concurrent callers.
-function load(doc) {
+export function load(doc) {
   if (!doc.loading) {
     doc.loading = loadNow(doc).catch((error) => {
       doc.loading = null;
@@ -116,7 +116,7 @@ async function select(doc) {
   });
 }
 
-function updateList() {
+export function updateList() {
   renderList($("file-list"), { docs: state.docs, active: state.doc, onSelect: select });
   $("files").hidden = state.docs.length === 0;
   $("file-count").textContent = state.docs.length > 1 ? `${state.docs.length} files` : "";
@@ -125,7 +125,7 @@ function updateList() {
 // ------------------------------------------------------------------------------------------
 // Mask edits (undoable)
 
-const fullBox = (doc) => ({ x0: 0, y0: 0, x1: doc.width - 1, y1: doc.height - 1 });
+export const fullBox = (doc) => ({ x0: 0, y0: 0, x1: doc.width - 1, y1: doc.height - 1 });
 
 export function replaceMask(doc, next, { note = "" } = {}) {
   const box = fullBox(doc);
@@ -157,6 +157,10 @@ export function undoRedo(backwards) {
     doc.regions = entry[side].regions;
     doc.repairs += backwards ? -1 : 1;
     view.refreshOverlay(doc, fullBox(doc));
+    thumbnail(doc.base.bitmap).then((url) => {
+      doc.thumbUrl = url;
+      updateList();
+    });
     setStatus(backwards ? "Repair undone: back to the image before it, with its mask." : "Repair redone.");
   }
   afterEdit(doc);
@@ -178,145 +182,7 @@ async function exportMask() {
   download(await maskToBlob(doc.mask, doc.width, doc.height), `${doc.name}.mask.png`);
 }
 
-// ------------------------------------------------------------------------------------------
-// Server work
-
-async function detect(doc) {
-  const found = await sendRetrying("/api/detect", () => imageForm(doc.base.blob), stage(`${doc.fileName}: detecting censors`));
-  const answer = JSON.parse(await found.blob.text());
-  if (!answer.regions.length) return answer;
-  const bytes = Uint8Array.from(atob(answer.mask), (c) => c.charCodeAt(0));
-  const mask = await maskFromBlob(new Blob([bytes], { type: "image/png" }), { width: doc.width, height: doc.height, what: "the detected mask" });
-  for (let i = 0; i < mask.length; i++) mask[i] |= doc.mask[i]; // keep what the user painted
-  replaceMask(doc, mask, { note: "detected" });
-  doc.regions = answer.regions;
-  // A mosaic keeps evidence under it (a mosaic method restores it); a bar hides everything.
-  const mosaicOnly = answer.regions.every((r) => r.kind === "mosaic");
-  doc.method = defaultMethod(mosaicOnly ? "mosaic" : "inpaint");
-  view.request();
-  return answer;
-}
-
-function defaultMethod(kind) {
-  const option = [...$("method").options].find((o) => o.dataset.kind === kind && o.dataset.default === "true");
-  return option ? option.value : $("method").value;
-}
-
-async function repair(doc, { method }) {
-  const maskBlob = await maskToBlob(doc.mask, doc.width, doc.height);
-  const makeForm = () => {
-    const form = imageForm(doc.base.blob);
-    form.append("mask", maskBlob, "mask.png");
-    form.append("method", method);
-    return form;
-  };
-  const answer = await sendRetrying("/api/repair", makeForm, stage(`${doc.fileName}: repairing with ${method}`));
-  setStatus(`${doc.fileName}: decoding the result…`, { busy: true });
-  const bitmap = await createImageBitmap(answer.blob);
-  // The result becomes the new base: paint a little more and repair again; undo steps back.
-  const before = { image: doc.base, mask: doc.mask.slice(), regions: doc.regions };
-  const after = { image: { bitmap, blob: answer.blob }, mask: new Uint8Array(doc.mask.length), regions: [] };
-  doc.history.push({ type: "repair", before, after });
-  doc.base = after.image;
-  doc.mask.fill(0);
-  doc.regions = [];
-  doc.repairs += 1;
-  doc.note = "";
-  doc.state = "repaired";
-  view.refreshOverlay(doc, fullBox(doc));
-  updateList();
-  return Number(answer.header("X-Kintsugi-Seconds"));
-}
-
-async function repairActive() {
-  const doc = state.doc;
-  if (!doc || !doc.loaded) return;
-  if (!doc.marked) {
-    setStatus("The mask is empty: paint over what should be repaired first (or Detect).", { error: true });
-    return;
-  }
-  await busy(async () => {
-    const seconds = await repair(doc, { method: $("method").value });
-    view.showOriginal = false;
-    const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
-    setStatus(`Repaired in ${took}. Paint more and Repair again to go on from here; hold Space to compare with the original.`);
-  });
-}
-
-async function detectActive() {
-  const doc = state.doc;
-  if (!doc || !doc.loaded) return;
-  await busy(async () => {
-    const answer = await detect(doc);
-    if (!answer.regions.length) {
-      setStatus("Nothing found; the mask is unchanged.");
-      return;
-    }
-    $("method").value = doc.method;
-    setStatus(`Detected: ${answer.message}. Correct the marks with the brush or eraser, then Repair (method ${doc.method}).`);
-  });
-}
-
-// Every file with marks of its own (green paint, an imported or painted mask), or else what
-// detection finds, repaired once; files with nothing found are marked so.
-async function repairAll() {
-  await busy(async () => {
-    let done = 0;
-    let failed = 0;
-    for (const doc of state.docs) {
-      if (doc.repairs && !doc.marked) continue; // already repaired, nothing new marked
-      try {
-        await load(doc);
-        if (!doc.marked && state.info.detect_mosaic) await detect(doc);
-        if (!doc.marked) {
-          doc.state = "nothing";
-          updateList();
-          continue;
-        }
-        doc.state = "repairing";
-        updateList();
-        await repair(doc, { method: doc.method || $("method").value });
-        done++;
-      } catch (error) {
-        doc.state = "error";
-        doc.note = error.message;
-        failed++;
-      }
-      updateList();
-    }
-    const nothing = state.docs.filter((d) => d.state === "nothing").length;
-    setStatus(`Repair all: ${done} repaired, ${nothing} with nothing found, ${failed} failed.`, { error: failed > 0 });
-  });
-}
-
-async function saveAll() {
-  const repaired = state.docs.filter((d) => d.repairs > 0);
-  if (!repaired.length) return;
-  await busy(async () => {
-    setStatus(`Packing ${repaired.length} images…`, { busy: true });
-    const names = uniqueNames(repaired.map((d) => `${d.name}.repaired.png`));
-    const zip = await makeZip(repaired.map((d, i) => ({ name: names[i], blob: d.base.blob })));
-    download(zip, "kintsugi-repaired.zip");
-    setStatus(`Saved ${repaired.length} repaired images in kintsugi-repaired.zip (${mb(zip.size)} MB).`);
-  });
-}
-
-function saveActive() {
-  const doc = state.doc;
-  if (doc && doc.repairs > 0) download(doc.base.blob, `${doc.name}.repaired.png`);
-}
-
-function download(blob, name) {
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-}
-
-async function busy(work) {
+export async function busy(work) {
   state.busy = true;
   updateButtons();
   try {
@@ -332,7 +198,7 @@ async function busy(work) {
 // ------------------------------------------------------------------------------------------
 // UI state
 
-const stage = (label) => ({ label, onStage: (text) => setStatus(text, { busy: true }) });
+export const stage = (label) => ({ label, onStage: (text) => setStatus(text, { busy: true }) });
 
 export function setStatus(text, { busy = false, error = false } = {}) {
   $("status").textContent = error ? `Error: ${text}` : text;
@@ -382,7 +248,7 @@ export function toggleHelp(show = $("help").hidden) {
   $("help").hidden = !show;
 }
 
-const mb = (bytes) => (bytes / 1e6).toFixed(1);
+export const mb = (bytes) => (bytes / 1e6).toFixed(1);
 
 async function loadMethods() {
   const [info, listing] = await Promise.all([getJson("/api/info"), getJson("/api/methods")]);
