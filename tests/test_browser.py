@@ -378,3 +378,16 @@ def test_layout_refits_on_resize_narrow_toolbar_and_help(page, tmp_path):
     shot(page, "editor-help.png")
     page.keyboard.press("Escape")
     assert not page.locator("#help").is_visible()
+
+
+def test_open_a_folder_lists_its_images_only(page, tmp_path):
+    folder = tmp_path / "chapter"
+    (folder / "sub").mkdir(parents=True)
+    rgb, _ = lines_image()
+    Image.fromarray(rgb).save(folder / "p1.png")
+    Image.fromarray(rgb).save(folder / "sub" / "p2.png")
+    (folder / "notes.txt").write_text("not an image")
+    page.set_input_files("#folder", str(folder))
+    wait_for_status(page, "paint over")
+    names = sorted(s["name"] for s in kintsugi(page, "states()"))
+    assert names == ["chapter/p1.png", "chapter/sub/p2.png"]  # folder-relative, the text file left out
