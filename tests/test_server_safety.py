@@ -236,3 +236,24 @@ def test_detect_lists_each_region_with_its_kind_and_box():
     with Image.open(io.BytesIO(base64.b64decode(found["mask"]))) as im:
         mask = np.asarray(im) > 127
     assert mask.shape == (96, 96) and mask.sum() == found["hole_pixels"] >= 0.8 * 48 * 48
+
+
+def test_big_jobs_run_in_the_lower_priority_threads():
+    threads: list[str] = []
+
+    def record(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        threads.append(threading.current_thread().name)
+        return image
+
+    methods.register("thread-test", kind="inpaint", description="test", factory=lambda: record)
+    http = client(create_app())
+    try:
+        for side in (40, 1500):  # 1,600 and 2,250,000 pixels: small, then big
+            image = np.full((side, side, 3), 90, np.uint8)
+            hole = np.zeros((side, side), np.uint8)
+            hole[:8, :8] = 255
+            parts = {"image": ("i.png", png(image), "image/png"), "mask": ("m.png", png(hole))}
+            assert http.post("/api/repair", files=parts, data={"method": "thread-test"}).status_code == 200
+    finally:
+        methods._registry.pop("thread-test", None)
+    assert not threads[0].startswith("kintsugi-big") and threads[1].startswith("kintsugi-big")

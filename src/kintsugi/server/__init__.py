@@ -53,7 +53,7 @@ def create_app(
 ) -> FastAPI:
     """The web app. ``max_pixels`` None or 0 = no limit; ``workers`` (repairs running at once)
     defaults to the number of CPU cores; ``queue`` big jobs (default: as many as workers) and
-    ``small_queue`` small ones (default: twice that) may wait for them; one more is 503.
+    ``small_queue`` small ones (default: as many) may wait for them; one more is 503.
     ``hosts``/``port``: the Host names (besides loopback) and port the server answers to."""
     from kintsugi.server.app import Settings, build_app
 
@@ -65,7 +65,7 @@ def create_app(
         max_pixels=max_pixels or None,
         workers=workers,
         queue=workers if queue is None else queue,
-        small_queue=2 * workers if small_queue is None else small_queue,
+        small_queue=workers if small_queue is None else small_queue,
         # One upload at the limit always fits, however low the limit is set.
         max_body_bytes=max(DEFAULT_BODY_BUDGET, 2 * max_upload_bytes),
         hosts=tuple(hosts),

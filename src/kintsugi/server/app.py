@@ -17,10 +17,16 @@ scheduler.py bounds the work.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import functools
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +185,22 @@ def _scheduler(request: Request) -> scheduler.Scheduler:
     return app.state.scheduler
 
 
+def _big_pool(request: Request) -> ThreadPoolExecutor:
+    app = request.app
+    if getattr(app.state, "big_pool", None) is None:
+        app.state.big_pool = ThreadPoolExecutor(
+            max_workers=app.state.settings.workers, thread_name_prefix="kintsugi-big", initializer=_lower_priority
+        )
+    return app.state.big_pool
+
+
+def _lower_priority() -> None:
+    # Linux only: there a thread's id names the thread alone (elsewhere it could name a process).
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def _admitted(request: Request) -> AbstractAsyncContextManager[None]:
     """A place for the request, taken before its body is read (Busy -> 503 at once)."""
     declared = request.headers.get("content-length", "")
@@ -196,8 +218,14 @@ async def _in_worker(request: Request, fn: Callable[..., T], /, *args: Any, cost
     from several threads); more would hold more decoded images without finishing sooner.
     """
     sched = _scheduler(request)
-    async with sched.slot(cost=imaging.pixel_count(cost)):
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    pixels = imaging.pixel_count(cost)
+    work = functools.partial(fn, *args, **kwargs)
+    async with sched.slot(cost=pixels):
+        if pixels <= sched.limits.small_pixels:
+            return await anyio.to_thread.run_sync(work)
+        # Big jobs run in threads of lower priority: a small one running beside them gets the
+        # CPU first and answers quickly, the big one finishes a little later.
+        return await asyncio.get_running_loop().run_in_executor(_big_pool(request), work)
 
 
 def _mask_response(result: pipeline.MaskResult) -> Response:
