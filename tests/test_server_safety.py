@@ -257,3 +257,29 @@ def test_big_jobs_run_in_the_lower_priority_threads():
     finally:
         methods._registry.pop("thread-test", None)
     assert not threads[0].startswith("kintsugi-big") and threads[1].startswith("kintsugi-big")
+
+
+def test_detect_passes_on_any_kind_the_detector_names(monkeypatch):
+    """A detector with detect_censors (bars, translucent bars, ...) reaches the page unchanged."""
+    from types import SimpleNamespace
+
+    from kintsugi.server import pipeline
+
+    class Box(tuple):  # the shape of kintsugi.regions.Box: (y0, x0, y1, x1), fields by name
+        y0, x0, y1, x1 = (property(lambda self, i=i: self[i]) for i in range(4))
+
+    def detect_censors(rgb):
+        full = np.zeros(rgb.shape[:2], bool)
+        full[2:6, 10:20] = full[8:12, 1:4] = True
+        censors = [
+            SimpleNamespace(kind="bar", box=Box((2, 10, 6, 20))),
+            SimpleNamespace(kind="translucent", box=Box((8, 1, 12, 4))),
+        ]
+        return SimpleNamespace(censors=censors, mask=lambda: full)
+
+    monkeypatch.setattr(pipeline, "_detector", lambda: SimpleNamespace(detect_censors=detect_censors))
+    response = client(create_app()).post("/api/detect", files={"image": ("i.png", png(IMAGE), "image/png")})
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert found["regions"] == [{"kind": "bar", "box": [10, 2, 20, 6]}, {"kind": "translucent", "box": [1, 8, 4, 12]}]
+    assert found["hole_pixels"] == 4 * 10 + 4 * 3 and "1 bar, 1 translucent" in found["message"]
