@@ -80,6 +80,7 @@ def test_desktop_entry(tmp_path):
     assert path == tmp_path / "applications" / "kintsugi.desktop"
     text = path.read_text()
     assert 'Exec="/opt/my app/kintsugi" app\n' in text and "Type=Application" in text
+    assert f"Icon={launch.ICON}\n" in text and launch.ICON.is_file()
     assert launch.desktop_entry(command=['a"$b']).count('Exec="a\\"\\$b"') == 1
 
 

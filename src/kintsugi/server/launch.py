@@ -16,6 +16,7 @@ from pathlib import Path
 from kintsugi import server
 
 DESKTOP_FILE = "kintsugi.desktop"
+ICON = Path(__file__).with_name("static") / "favicon.svg"  # inside the bundle too
 
 
 def configure_cli(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +65,7 @@ def desktop_entry(*, command: list[str]) -> str:
             "Name=kintsugi",
             "Comment=Repair green-painted or censored regions of anime and manga images",
             f"Exec={' '.join(_exec_quote(arg) for arg in command)}",
+            f"Icon={ICON}",
             "Terminal=false",
             "Categories=Graphics;",
             "",
