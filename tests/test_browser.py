@@ -351,6 +351,21 @@ def test_editor_several_files_cumulative_repairs_masks_detection_save_all(page, 
     assert mosaic_changed.any() and not mosaic_changed[:, :16].any()  # only inside the mark
     assert not mosaic_changed[26:34, 30:70].any()  # the erased strip was left alone
 
+    # Back to the first file, whose pixels were given back while others were active: it is
+    # decoded again, and undo still steps back across its repairs (decoding each image again).
+    page.click("#file-list li[data-name='lines.png']")
+    wait_for_status(page, "lines.png, 120×80")
+    kind = page.eval_on_selector("#method", "select => select.selectedOptions[0].dataset.kind")
+    assert kind == "inpaint"  # the mosaic method detection chose was for mosaic.png only
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.kintsugi.repairs === 1")
+    assert kintsugi(page, "maskCount()") == second
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.kintsugi.repairs === 0")
+    assert kintsugi(page, "maskCount()") == first
+    shot(page, "editor-undone-after-switching.png")
+
 
 def test_layout_refits_on_resize_narrow_toolbar_and_help(page, tmp_path):
     rgb, _ = lines_image()

@@ -29,6 +29,7 @@ export class Document {
     this.state = "waiting"; // waiting | loading | open | repairing | repaired | nothing | error
     this.note = "";
     this.thumbUrl = null;
+    this.released = false; // pixels given back while another file is active (releasePixels)
   }
 
   get marked() {
@@ -56,6 +57,36 @@ export class Document {
       }
     }
   }
+}
+
+// Only the active file keeps decoded pixels (its bitmaps and coloured overlay): a folder of
+// 8-megapixel pages would otherwise hold gigabytes in the tab. The others keep their compressed
+// blobs and their masks, and are decoded again when opened (restorePixels).
+export function releasePixels(doc) {
+  if (!doc.loaded || doc.released) return;
+  const bitmaps = new Set([doc.original, doc.base.bitmap]);
+  for (const entry of [...doc.history.undo, ...doc.history.redo]) {
+    if (entry.type === "repair") bitmaps.add(entry.before.image.bitmap).add(entry.after.image.bitmap);
+  }
+  for (const bitmap of bitmaps) bitmap.close();
+  doc.overlay.width = doc.overlay.height = 1;
+  doc.released = true;
+}
+
+export async function restorePixels(doc) {
+  if (!doc.released) return false;
+  doc.original = await createImageBitmap(doc.file);
+  await decoded(doc.base);
+  doc.overlay.width = doc.width;
+  doc.overlay.height = doc.height;
+  doc.released = false;
+  return true;
+}
+
+// The bitmap of an {bitmap, blob} image, decoded again from the blob if it was released.
+export async function decoded(image) {
+  if (image.bitmap.width === 0) image.bitmap = await createImageBitmap(image.blob); // closed: 0×0
+  return image.bitmap;
 }
 
 export function isImageFile(file) {

@@ -1,13 +1,17 @@
-// Undo/redo of one document, across repairs. Two kinds of entry:
-//   {type: "mask", box, before, after}       the rectangle a mask edit touched, before and after
-//   {type: "repair", before, after}          each {image, mask}: the base image (an {bitmap, blob}
-//                                            pair) and the whole mask, either side of a repair
+// Undo/redo of one document, across repairs. Three kinds of entry:
+//   {type: "mask", box, before, after}       the rectangle a stroke touched, before and after
+//   {type: "mask-full", before, after}       a whole mask replaced (detect, import, clear), packed
+//   {type: "repair", before, after}          each {image, mask, regions}: the base image (an
+//                                            {bitmap, blob} pair) and the whole mask, packed (null
+//                                            = empty), either side of a repair
 // so a user repairs, looks, paints a little more, repairs again, and can step back through all.
 
 const UNDO_BUDGET_BYTES = 256 * 1024 * 1024; // entries beyond this are forgotten, oldest first
 
 function entryBytes(entry) {
-  return entry.type === "mask" ? entry.before.length * 2 : entry.before.mask.length * 2;
+  const size = (a) => (a ? a.byteLength : 0);
+  if (entry.type === "repair") return size(entry.before.mask) + size(entry.after.mask);
+  return size(entry.before) + size(entry.after);
 }
 
 export class History {

@@ -3,11 +3,11 @@
 // all. No dependencies and no build step; ES modules served by the kintsugi server.
 
 import { getJson, imageForm, sendRetrying } from "./api.js";
-import { Document, isImageFile, renderList, thumbnail } from "./documents.js";
+import { decoded, Document, isImageFile, releasePixels, renderList, restorePixels, thumbnail } from "./documents.js";
 import { wireInput } from "./input.js";
-import { maskFromBlob, maskToBlob, pasteRect } from "./mask.js";
+import { maskFromBlob, maskToBlob, packMask, pasteRect, unpackMask } from "./mask.js";
 import { View } from "./view.js";
-import { detectActive, download, repairActive, repairAll, saveActive, saveAll } from "./work.js";
+import { defaultMethod, detectActive, download, repairActive, repairAll, saveActive, saveAll } from "./work.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,15 +38,19 @@ async function openFiles(fileList) {
   state.docs.push(...docs);
   updateList();
   await select(docs[0]);
-  // Thumbnails of the others, one at a time, while the user works on the first.
-  for (const doc of docs.slice(1)) {
-    createImageBitmap(doc.file, { resizeWidth: 56, resizeQuality: "low" })
-      .then(async (bitmap) => {
+  // Thumbnails of the others, one at a time (a folder of hundreds must not decode them all at
+  // once), while the user works on the first.
+  (async () => {
+    for (const doc of docs.slice(1)) {
+      try {
+        const bitmap = await createImageBitmap(doc.file, { resizeWidth: 56, resizeQuality: "low" });
         doc.thumbUrl = doc.thumbUrl || (await thumbnail(bitmap));
         updateList();
-      })
-      .catch(() => {}); // shown as an error when the file is opened
-  }
+      } catch {
+        // shown as an error when the file is opened
+      }
+    }
+  })();
 }
 
 // Decode the file and find its green paint (the starting mask). Shared by concurrent callers.
@@ -100,6 +104,7 @@ async function loadNow(doc) {
 
 async function select(doc) {
   if (state.busy && doc !== state.doc) return;
+  if (state.doc && state.doc !== doc) releasePixels(state.doc);
   state.doc = doc;
   view.doc = null; // nothing drawn until it is decoded
   view.showOriginal = false;
@@ -107,9 +112,11 @@ async function select(doc) {
   updateButtons();
   await busy(async () => {
     await load(doc);
+    if (await restorePixels(doc)) view.refreshOverlay(doc, fullBox(doc));
     view.doc = doc;
     $("empty").hidden = true;
-    if (doc.method) $("method").value = doc.method;
+    // The method chosen for this file (by the user, or by detection), else the default.
+    $("method").value = doc.method || defaultMethod("inpaint");
     view.fit();
     const what = doc.marked ? `${doc.note || "marks"} as mask` : "paint over what to repair";
     setStatus(`${doc.fileName}, ${doc.width}×${doc.height}: ${what}.`);
@@ -129,7 +136,7 @@ export const fullBox = (doc) => ({ x0: 0, y0: 0, x1: doc.width - 1, y1: doc.heig
 
 export function replaceMask(doc, next, { note = "" } = {}) {
   const box = fullBox(doc);
-  doc.history.push({ type: "mask", box, before: doc.mask.slice(), after: next.slice() });
+  doc.history.push({ type: "mask-full", before: packMask(doc.mask), after: packMask(next) });
   doc.mask.set(next);
   doc.note = note;
   view.refreshOverlay(doc, box);
@@ -142,20 +149,38 @@ export function afterEdit(doc) {
   updateButtons();
 }
 
-export function undoRedo(backwards) {
+let stepping = false; // an undo that decodes an image again must finish before the next
+
+export async function undoRedo(backwards) {
   const doc = state.doc;
-  if (!doc || state.busy) return;
+  if (!doc || state.busy || stepping) return;
   const step = doc.history.step(backwards);
   if (!step) return;
   const { entry, side } = step;
   if (entry.type === "mask") {
     pasteRect(doc.mask, doc.width, entry.box, entry[side]);
     view.refreshOverlay(doc, entry.box);
+  } else if (entry.type === "mask-full") {
+    unpackMask(entry[side], doc.mask);
+    doc.note = ""; // where the marks came from is no longer known
+    view.refreshOverlay(doc, fullBox(doc));
   } else {
-    doc.base = entry[side].image;
-    doc.mask.set(entry[side].mask);
-    doc.regions = entry[side].regions;
+    const target = entry[side];
+    if (target.image.bitmap.width === 0) {
+      stepping = true;
+      try {
+        await decoded(target.image); // released while another file was active
+      } finally {
+        stepping = false;
+      }
+    }
+    doc.base = target.image;
+    if (target.mask) unpackMask(target.mask, doc.mask);
+    else doc.mask.fill(0);
+    doc.regions = target.regions;
+    doc.note = "";
     doc.repairs += backwards ? -1 : 1;
+    doc.state = doc.repairs ? "repaired" : "open";
     view.refreshOverlay(doc, fullBox(doc));
     thumbnail(doc.base.bitmap).then((url) => {
       doc.thumbUrl = url;
@@ -284,6 +309,9 @@ function wire() {
   });
   $("mask-import-button").onclick = () => $("mask-file").click();
   $("mask-export").onclick = exportMask;
+  $("method").onchange = () => {
+    if (state.doc) state.doc.method = $("method").value;
+  };
   $("tool-brush").onclick = () => setTool("brush");
   $("tool-eraser").onclick = () => setTool("eraser");
   $("tool-hand").onclick = () => setTool("hand");

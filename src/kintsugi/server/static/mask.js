@@ -103,3 +103,29 @@ export async function maskFromBlob(blob, { width, height, what }) {
   }
   return mask;
 }
+
+// Run lengths of a 0/1 mask, alternating from a run of 0s: the history keeps whole masks this
+// way (a mask is a few blobs, so a few hundred bytes instead of one byte per pixel).
+export function packMask(mask) {
+  const runs = [];
+  let value = 0;
+  let start = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] !== value) {
+      runs.push(i - start);
+      start = i;
+      value = mask[i];
+    }
+  }
+  runs.push(mask.length - start);
+  return Uint32Array.from(runs);
+}
+
+export function unpackMask(runs, into) {
+  let at = 0;
+  for (let r = 0; r < runs.length; r++) {
+    into.fill(r % 2, at, at + runs[r]);
+    at += runs[r];
+  }
+  return into;
+}

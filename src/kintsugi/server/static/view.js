@@ -25,6 +25,7 @@ export class View {
 
   // The overlay canvas (the mask, coloured) of a document, redrawn inside box.
   refreshOverlay(doc, box) {
+    if (doc.released) return; // redrawn whole when the file is opened again
     const w = box.x1 - box.x0 + 1;
     const h = box.y1 - box.y0 + 1;
     const pixels = new ImageData(w, h);

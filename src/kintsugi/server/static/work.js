@@ -2,9 +2,9 @@
 // Each repair's result becomes the file's new base, undoable like any edit.
 
 import { imageForm, sendRetrying } from "./api.js";
-import { thumbnail } from "./documents.js";
+import { releasePixels, thumbnail } from "./documents.js";
 import { busy, fullBox, load, mb, replaceMask, setStatus, stage, state, updateList, view } from "./main.js";
-import { maskFromBlob, maskToBlob } from "./mask.js";
+import { maskFromBlob, maskToBlob, packMask } from "./mask.js";
 import { makeZip, uniqueNames } from "./zip.js";
 
 const $ = (id) => document.getElementById(id);
@@ -25,7 +25,7 @@ async function detect(doc) {
   return answer;
 }
 
-function defaultMethod(kind) {
+export function defaultMethod(kind) {
   const option = [...$("method").options].find((o) => o.dataset.kind === kind && o.dataset.default === "true");
   return option ? option.value : $("method").value;
 }
@@ -42,8 +42,8 @@ async function repair(doc, { method }) {
   setStatus(`${doc.fileName}: decoding the result…`, { busy: true });
   const bitmap = await createImageBitmap(answer.blob);
   // The result becomes the new base: paint a little more and repair again; undo steps back.
-  const before = { image: doc.base, mask: doc.mask.slice(), regions: doc.regions };
-  const after = { image: { bitmap, blob: answer.blob }, mask: new Uint8Array(doc.mask.length), regions: [] };
+  const before = { image: doc.base, mask: packMask(doc.mask), regions: doc.regions };
+  const after = { image: { bitmap, blob: answer.blob }, mask: null, regions: [] }; // null: empty
   doc.history.push({ type: "repair", before, after });
   doc.base = after.image;
   doc.mask.fill(0);
@@ -111,6 +111,8 @@ export async function repairAll() {
         doc.state = "error";
         doc.note = error.message;
         failed++;
+      } finally {
+        if (doc !== state.doc) releasePixels(doc); // only the active file keeps its pixels
       }
       updateList();
     }
