@@ -149,11 +149,18 @@ export function afterEdit(doc) {
   updateButtons();
 }
 
-let stepping = false; // an undo that decodes an image again must finish before the next
+// Steps run one after another: an undo that decodes an image again finishes before the next
+// key press is applied, and none is lost.
+let steps = Promise.resolve();
 
-export async function undoRedo(backwards) {
+export function undoRedo(backwards) {
+  steps = steps.then(() => stepHistory(backwards)).catch((error) => setStatus(error.message, { error: true }));
+  return steps;
+}
+
+async function stepHistory(backwards) {
   const doc = state.doc;
-  if (!doc || state.busy || stepping) return;
+  if (!doc || state.busy) return;
   const step = doc.history.step(backwards);
   if (!step) return;
   const { entry, side } = step;
@@ -166,14 +173,7 @@ export async function undoRedo(backwards) {
     view.refreshOverlay(doc, fullBox(doc));
   } else {
     const target = entry[side];
-    if (target.image.bitmap.width === 0) {
-      stepping = true;
-      try {
-        await decoded(target.image); // released while another file was active
-      } finally {
-        stepping = false;
-      }
-    }
+    await decoded(target.image); // released while another file was active: decoded again
     doc.base = target.image;
     if (target.mask) unpackMask(target.mask, doc.mask);
     else doc.mask.fill(0);
