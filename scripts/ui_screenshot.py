@@ -1,8 +1,9 @@
-"""Regenerate docs/ui.png, the README's screenshot of `kintsugi serve`: the page with
-examples/painted/brush.png opened (its green as the mask) and repaired.
+"""Regenerate the README's screenshots of the page: docs/ui.png (three example files open,
+brush.png repaired from its green paint, the file list with each file's state) and
+docs/ui-detect.png (the mosaic example's detected region as an editable mark).
 
 Needs what tests/test_browser.py needs (.ci/browser.sh installs it):
-    python scripts/ui_screenshot.py [--out docs/ui.png]
+    python scripts/ui_screenshot.py [--out docs]
 """
 
 from __future__ import annotations
@@ -31,33 +32,45 @@ CHROMIUM_ARGS = [
 ]
 
 
-def capture(url: str, *, image: Path, profile: Path) -> bytes:
+def capture(url: str, *, profile: Path) -> dict[str, bytes]:
+    files = [
+        ROOT / "examples" / "painted" / "brush.png",
+        ROOT / "examples" / "painted" / "bars.png",
+        ROOT / "examples" / "mosaic" / "original" / "mermaid.png",
+    ]
+    shots = {}
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path="/usr/bin/chromium",
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1000, "height": 640},
+            viewport={"width": 1100, "height": 680},
         )
         try:
             page = context.new_page()
             page.goto(url)
             page.wait_for_selector("#method option", state="attached")
-            page.set_input_files("#file", str(image))
+            page.set_input_files("#file", [str(f) for f in files])
             page.wait_for_function("() => window.kintsugi.maskCount() > 0 && !window.kintsugi.busy")
             page.click("#run")
             page.wait_for_function("() => window.kintsugi.hasResult && !window.kintsugi.busy")
-            page.mouse.move(5, 635)  # over the status bar: no brush cursor in the picture
-            return page.screenshot()
+            page.mouse.move(5, 675)  # over the status bar: no brush cursor in the picture
+            shots["ui.png"] = page.screenshot()
+            page.click("#file-list li[data-name='mermaid.png']")
+            page.wait_for_function("() => window.kintsugi.active === 'mermaid.png' && !window.kintsugi.busy")
+            page.click("#detect")
+            page.wait_for_function("() => window.kintsugi.regions.length > 0 && !window.kintsugi.busy")
+            page.mouse.move(5, 675)
+            shots["ui-detect.png"] = page.screenshot()
         finally:
             context.close()
+    return shots
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "ui.png")
-    parser.add_argument("--image", type=Path, default=ROOT / "examples" / "painted" / "brush.png")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder (default: docs/)")
     args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-m", "kintsugi.server", "--port", "0"], stdout=subprocess.PIPE, text=True
@@ -67,15 +80,16 @@ def main() -> int:
         if not match:
             raise SystemExit("the server did not start")
         with tempfile.TemporaryDirectory() as profile:
-            shot = capture(match.group(0), image=args.image, profile=Path(profile))
+            shots = capture(match.group(0), profile=Path(profile))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    # A palette PNG: a UI screenshot has few colours, and the README should stay light.
-    small = Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    small.save(args.out, optimize=True)
-    print(f"{args.out} ({args.out.stat().st_size // 1024} KiB)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, shot in shots.items():
+        # A palette PNG: a UI screenshot has few colours, and the README should stay light.
+        small = Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        small.save(args.out / name, optimize=True)
+        print(f"{args.out / name} ({(args.out / name).stat().st_size // 1024} KiB)")
     return 0
 
 

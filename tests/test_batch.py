@@ -321,11 +321,12 @@ def test_plan_recursive_mirrors_subfolders_and_skips_hidden(tmp_path):
     assert flat == []
 
 
-def test_missing_input_path_is_a_failed_file(tmp_path, capsys):
+def test_missing_input_path_is_a_usage_error(tmp_path, capsys):
+    # A mistyped path is caught before any work (exit 2, as the README documents), not after.
     painted_file(tmp_path / "a.png")
-    assert _run("inpaint", tmp_path / "a.png", tmp_path / "ghost.png", "-o", tmp_path / "out") == 1
-    assert "ghost.png: no such file or folder" in capsys.readouterr().err
-    assert _files(tmp_path / "out") == ["a.png"]
+    assert _run("inpaint", tmp_path / "a.png", tmp_path / "ghost.png", "-o", tmp_path / "out") == 2
+    assert "no such file or folder: " in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_same_file_given_twice_is_done_once(tmp_path, capsys):
@@ -394,6 +395,11 @@ def test_animated_gif_first_frame_is_reported(tmp_path, capsys):
 def test_an_input_cannot_be_its_own_original(tmp_path, mosaic_test_method, capsys):
     painted_file(tmp_path / "in" / "a.png")
     code = _run("inpaint", tmp_path / "in", "-o", tmp_path / "out", "--originals", tmp_path / "in",
+                "--method", mosaic_test_method)  # fmt: skip
+    assert code == 2  # one usage error, not one failure per file
+    assert "--originals" in (err := capsys.readouterr().err) and "is the input folder" in err
+    # A file given on its own inside the originals folder still pairs with itself, per file.
+    code = _run("inpaint", tmp_path / "in" / "a.png", "-o", tmp_path / "out", "--originals", tmp_path / "in",
                 "--method", mosaic_test_method)  # fmt: skip
     assert code == 1
     assert "a.png: pairs with itself" in capsys.readouterr().err

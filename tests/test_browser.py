@@ -6,10 +6,12 @@ against the input pixel by pixel. Skips only when /usr/bin/chromium or playwrigh
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from PIL import Image
 from synthetic import GREEN, bar_mask
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACT = Path(__file__).parent / "artifacts" / "ui.png"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACT = ARTIFACTS / "ui.png"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
@@ -195,7 +198,211 @@ def test_detect_mosaic_fills_the_mask_and_picks_a_mosaic_method(page, tmp_path):
     page.set_input_files("#file", str(source))
     wait_for_status(page, "paint over")
     page.click("#detect")
-    wait_for_status(page, "Mosaic:")
+    wait_for_status(page, "Detected:")
     assert page.evaluate("window.kintsugi.maskCount()") >= 0.8 * 48 * 48
     kind = page.eval_on_selector("#method", "select => select.selectedOptions[0].dataset.kind")
     assert kind == "mosaic"
+
+
+# ---------------------------------------------------------------------------------------------
+# The editor as a whole: several files, cumulative repairs, masks in and out, detection, save all
+
+
+def stroke(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*to_client(page, *start))
+    page.mouse.down()
+    page.mouse.move(*to_client(page, *end), steps=10)
+    page.mouse.up()
+
+
+def kintsugi(page, name: str):
+    return page.evaluate(f"window.kintsugi.{name}")
+
+
+def wait_idle(page) -> None:
+    page.wait_for_function("() => !window.kintsugi.busy")
+
+
+def repair_and_wait(page, repairs: int) -> None:
+    page.click("#run")
+    page.wait_for_function("n => window.kintsugi.repairs === n && !window.kintsugi.busy", arg=repairs)
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(2, 2)  # no brush cursor in the picture
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def mosaic_image() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    rgb = np.full((96, 96, 3), 230, np.uint8)
+    rgb[24:72, 24:72] = np.kron(rng.integers(40, 220, (6, 6, 3), dtype=np.uint8), np.ones((8, 8, 1), np.uint8))
+    return rgb
+
+
+def test_editor_several_files_cumulative_repairs_masks_detection_save_all(page, tmp_path):
+    lines, _ = lines_image()
+    painted = lines.copy()
+    bar = bar_mask(80, 120, box=(20, 30, 35, 70))
+    painted[bar] = GREEN
+    clean = np.full((64, 64, 3), 180, np.uint8)
+    paths = []
+    for name, rgb in (("lines", lines), ("painted", painted), ("mosaic", mosaic_image()), ("clean", clean)):
+        paths.append(tmp_path / f"{name}.png")
+        Image.fromarray(rgb).save(paths[-1])
+
+    page.set_input_files("#file", [str(p) for p in paths])
+    wait_for_status(page, "paint over")
+    assert page.locator("#file-list li").count() == 4
+    assert kintsugi(page, "active") == "lines.png"
+
+    # Paint, repair, paint more elsewhere, repair again: the second repair starts from the first.
+    page.eval_on_selector("#brush-size", "el => { el.value = 8; el.dispatchEvent(new Event('input')); }")
+    stroke(page, (30.0, 20.0), (90.0, 22.0))
+    first = kintsugi(page, "maskCount()")
+    repair_and_wait(page, 1)
+    assert kintsugi(page, "maskCount()") == 0  # the result is the new base, the mask starts over
+    stroke(page, (30.0, 60.0), (90.0, 62.0))
+    second = kintsugi(page, "maskCount()")
+    repair_and_wait(page, 2)
+    assert page.text_content("#file-list li.active .file-state") == "repaired ×2"
+    shot(page, "editor-two-repairs.png")
+    with page.expect_download() as download:
+        page.click("#save")
+    saved = tmp_path / "lines.repaired.png"
+    download.value.save_as(saved)
+    result = np.asarray(Image.open(saved).convert("RGB"))
+    changed = (result != lines).any(axis=2)
+    near_first = near_segment(lines.shape[:2], start=(30.0, 20.0), end=(90.0, 22.0), radius=5)
+    near_second = near_segment(lines.shape[:2], start=(30.0, 60.0), end=(90.0, 62.0), radius=5)
+    assert (changed & near_first).sum() > 20 and (changed & near_second).sum() > 20  # both repairs kept
+    assert not (changed & ~near_first & ~near_second).any()
+
+    # Undo across repairs: repair 2, stroke 2, repair 1 (its mask comes back); redo all three.
+    page.keyboard.press("Control+z")
+    assert (kintsugi(page, "repairs"), kintsugi(page, "maskCount()")) == (1, second)
+    # Export the mask of this state: white exactly where the mask is.
+    with page.expect_download() as download:
+        page.click("#mask-export")
+    assert download.value.suggested_filename == "lines.mask.png"
+    download.value.save_as(tmp_path / "exported.png")
+    exported = np.asarray(Image.open(tmp_path / "exported.png").convert("L")) > 127
+    assert exported.sum() == second and (exported & near_second).sum() == second
+    page.keyboard.press("Control+z")
+    assert (kintsugi(page, "repairs"), kintsugi(page, "maskCount()")) == (1, 0)
+    page.keyboard.press("Control+z")
+    assert (kintsugi(page, "repairs"), kintsugi(page, "maskCount()")) == (0, first)
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+z")
+    assert (kintsugi(page, "repairs"), kintsugi(page, "maskCount()")) == (2, 0)
+
+    # Import a mask (white = hole); the wrong size is refused with a message.
+    imported = bar_mask(80, 120, box=(10, 10, 30, 50))
+    Image.fromarray(imported.astype(np.uint8) * 255).save(tmp_path / "import.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    page.set_input_files("#mask-file", str(tmp_path / "small.png"))
+    wait_for_status(page, "Error: small.png is 10×10 but the image is 120×80")
+    page.set_input_files("#mask-file", str(tmp_path / "import.png"))
+    wait_for_status(page, "Mask imported")
+    assert kintsugi(page, "maskCount()") == imported.sum()
+    page.keyboard.press("Control+z")  # importing is one undoable step
+    assert kintsugi(page, "maskCount()") == 0
+
+    # The detected mosaic is an editable mark: erase a strip of it with the eraser.
+    page.click("#file-list li[data-name='mosaic.png']")
+    wait_for_status(page, "mosaic.png, 96×96")
+    page.click("#detect")
+    wait_for_status(page, "Detected:")
+    assert [r["kind"] for r in kintsugi(page, "regions")] == ["mosaic"]
+    detected = kintsugi(page, "maskCount()")
+    assert detected >= 0.8 * 48 * 48
+    shot(page, "editor-detected.png")
+    page.click("#tool-eraser")
+    stroke(page, (20.0, 30.0), (76.0, 30.0))
+    corrected = kintsugi(page, "maskCount()")
+    assert 0 < corrected < detected - 48 * 4
+
+    # Repair all: the painted file by its green, the mosaic by the corrected mark, the clean one
+    # has nothing; lines was repaired and has no new marks, so it is left as it is.
+    page.click("#run-all")
+    wait_for_status(page, "Repair all: 2 repaired, 1 with nothing found, 0 failed")
+    states = {s["name"]: (s["state"], s["repairs"]) for s in kintsugi(page, "states()")}
+    assert states == {
+        "lines.png": ("repaired", 2),
+        "painted.png": ("repaired", 1),
+        "mosaic.png": ("repaired", 1),
+        "clean.png": ("nothing", 0),
+    }
+    shot(page, "editor-repair-all.png")
+
+    with page.expect_download() as download:
+        page.click("#save-all")
+    assert download.value.suggested_filename == "kintsugi-repaired.zip"
+    download.value.save_as(tmp_path / "all.zip")
+    with zipfile.ZipFile(tmp_path / "all.zip") as archive:
+        assert archive.testzip() is None  # every CRC right
+        assert sorted(archive.namelist()) == ["lines.repaired.png", "mosaic.repaired.png", "painted.repaired.png"]
+        assert archive.read("lines.repaired.png") == saved.read_bytes()
+        out = {n: np.asarray(Image.open(io.BytesIO(archive.read(n))).convert("RGB")) for n in archive.namelist()}
+    assert not (out["painted.repaired.png"] == GREEN).all(axis=2).any()
+    assert np.array_equal(out["painted.repaired.png"][~bar], painted[~bar])
+    mosaic_changed = (out["mosaic.repaired.png"] != mosaic_image()).any(axis=2)
+    assert mosaic_changed.any() and not mosaic_changed[:, :16].any()  # only inside the mark
+    assert not mosaic_changed[26:34, 30:70].any()  # the erased strip was left alone
+
+    # Back to the first file, whose pixels were given back while others were active: it is
+    # decoded again, and undo still steps back across its repairs (decoding each image again).
+    page.click("#file-list li[data-name='lines.png']")
+    wait_for_status(page, "lines.png, 120×80")
+    kind = page.eval_on_selector("#method", "select => select.selectedOptions[0].dataset.kind")
+    assert kind == "inpaint"  # the mosaic method detection chose was for mosaic.png only
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.kintsugi.repairs === 1")
+    assert kintsugi(page, "maskCount()") == second
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.kintsugi.repairs === 0")
+    assert kintsugi(page, "maskCount()") == first
+    shot(page, "editor-undone-after-switching.png")
+
+
+def test_layout_refits_on_resize_narrow_toolbar_and_help(page, tmp_path):
+    rgb, _ = lines_image()
+    Image.fromarray(rgb).save(tmp_path / "lines.png")
+    page.set_input_files("#file", str(tmp_path / "lines.png"))
+    wait_for_status(page, "paint over")
+    before = kintsugi(page, "view")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.wait_for_function("s => window.kintsugi.view.scale > s * 1.1", arg=before["scale"])
+    assert kintsugi(page, "view")["fitted"]
+
+    page.set_viewport_size({"width": 520, "height": 700})
+    page.wait_for_function("s => window.kintsugi.view.scale < s", arg=before["scale"])
+    # Every toolbar button still on screen (the toolbar wraps) and the canvas keeps room.
+    box = page.locator("#canvas").bounding_box()
+    assert box["height"] > 250
+    for button in ("#run", "#save", "#help-button", "#detect"):
+        b = page.locator(button).bounding_box()
+        assert b and b["x"] >= 0 and b["x"] + b["width"] <= 520, button
+    shot(page, "editor-narrow.png")
+
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    assert "Ctrl" in page.text_content("#help") and "undo" in page.text_content("#help")
+    shot(page, "editor-help.png")
+    page.keyboard.press("Escape")
+    assert not page.locator("#help").is_visible()
+
+
+def test_open_a_folder_lists_its_images_only(page, tmp_path):
+    folder = tmp_path / "chapter"
+    (folder / "sub").mkdir(parents=True)
+    rgb, _ = lines_image()
+    Image.fromarray(rgb).save(folder / "p1.png")
+    Image.fromarray(rgb).save(folder / "sub" / "p2.png")
+    (folder / "notes.txt").write_text("not an image")
+    page.set_input_files("#folder", str(folder))
+    wait_for_status(page, "paint over")
+    names = sorted(s["name"] for s in kintsugi(page, "states()"))
+    assert names == ["chapter/p1.png", "chapter/sub/p2.png"]  # folder-relative, the text file left out

@@ -7,6 +7,7 @@ import asyncio
 import builtins
 import io
 import os
+import re
 import socket
 import threading
 import warnings
@@ -56,9 +57,14 @@ def files(image: bytes, mask: bytes | None = None, method: str | None = None) ->
     return parts, ({"method": method} if method is not None else {})
 
 
+def local(app, **kwargs) -> TestClient:
+    """A test client that sends Host: 127.0.0.1 (the app refuses foreign Host names)."""
+    return TestClient(app, base_url="http://127.0.0.1", **kwargs)
+
+
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(create_app())
+    return local(create_app())
 
 
 def test_repair_changes_only_the_hole_and_keeps_alpha(client):
@@ -119,14 +125,14 @@ def test_truncated_image_is_400(client):
 
 
 def test_too_large_upload_is_413_from_content_length():
-    client = TestClient(create_app(max_upload_bytes=2_000))
+    client = local(create_app(max_upload_bytes=2_000))
     response = client.post("/api/green-mask", files={"image": ("big.png", os.urandom(5_000), "image/png")})
     assert response.status_code == 413
     assert "--max-upload-mb" in response.json()["error"]
 
 
 def test_too_large_upload_is_413_without_content_length():
-    client = TestClient(create_app(max_upload_bytes=2_000))
+    client = local(create_app(max_upload_bytes=2_000))
     boundary = "xyz"
     head = f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'.encode()
     chunks = (head, *[b"\0" * 1_000] * 5, f"\r\n--{boundary}--\r\n".encode())
@@ -158,7 +164,7 @@ def test_read_form_stops_reading_at_the_limit():
 
 
 def test_too_many_pixels_is_413_before_decoding():
-    client = TestClient(create_app(max_pixels=30 * 30))
+    client = local(create_app(max_pixels=30 * 30))
     response = client.post("/api/green-mask", files=files(png(art(40, 40)))[0])
     assert response.status_code == 413
     message = response.json()["error"]
@@ -214,13 +220,22 @@ def test_page_and_assets_are_served_with_a_strict_policy(client):
     page = client.get("/")
     assert page.status_code == 200 and "<canvas" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("/static/app.js", "/static/style.css"):
-        assert client.get(asset).status_code == 200
+    assert '<script type="module" src="/static/main.js">' in page.text
+    # Every module main.js imports, and theirs, is served as JavaScript (modules need the type).
+    pending, seen = ["main.js"], set()
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and "javascript" in asset.headers["content-type"], name
+        pending += [m for m in re.findall(r'from "\./([\w.]+)"', asset.text) if m not in seen]
+    assert {"main.js", "mask.js", "history.js", "view.js", "api.js"} <= seen
+    assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../__init__.py").status_code == 404
 
 
 def test_info_reports_the_limits():
-    info = TestClient(create_app(max_upload_bytes=1_234, max_pixels=0)).get("/api/info").json()
+    info = local(create_app(max_upload_bytes=1_234, max_pixels=0)).get("/api/info").json()
     assert info["max_upload_bytes"] == 1_234 and info["max_pixels"] is None
 
 
@@ -275,7 +290,7 @@ def test_concurrent_requests_run_in_parallel_and_get_their_own_results():
 
     async def main() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=60) as http:
             return await asyncio.gather(*(one(http, image) for image in images))
 
     try:
@@ -323,7 +338,7 @@ def test_a_crashing_method_is_a_json_500():
 
     methods.register("broken-test", kind="inpaint", description="test", factory=lambda: broken)
     try:
-        client = TestClient(create_app(), raise_server_exceptions=False)
+        client = local(create_app(), raise_server_exceptions=False)
         parts, data = files(png(striped()), mask_png(np.ones((40, 48), bool)), "broken-test")
         response = client.post("/api/repair", files=parts, data=data)
     finally:

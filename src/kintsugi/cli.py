@@ -9,9 +9,10 @@ Exit codes: 0 all good; 1 some file failed (or nothing to do); 2 usage or setup 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,15 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
 def run_inpaint(args: argparse.Namespace) -> int:
     try:
         inputs, options = _inpaint_options(args)
+        with _output_folder_kept_only_if_used(options.output_dir):
+            return _run_inpaint(inputs, options)
+    except KintsugiError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+
+
+def _run_inpaint(inputs: list[Path], options: batch.Options) -> int:
+    try:
         jobs = batch.plan(inputs, options=options)
         if not jobs:
             _error(f"no images (PNG, JPEG, WebP, BMP, TIFF) found in {', '.join(map(str, inputs))}")
@@ -148,9 +158,12 @@ def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Option
         inputs = [DEFAULT_INPUT]
         if originals is None and _has_files(DEFAULT_ORIGINALS):
             originals = DEFAULT_ORIGINALS
+    _check_inputs_exist(inputs)
     for folder, flag in ((originals, "--originals"), (args.masks, "--masks")):
         if folder is not None and not Path(folder).is_dir():
             raise KintsugiError(f"{flag} {folder}: no such folder")
+        if folder is not None and any(p.is_dir() and p.resolve() == Path(folder).resolve() for p in inputs):
+            raise KintsugiError(f"{flag} {folder} is the input folder; it must hold other files than the inputs")
     if args.auto and (originals is not None or args.masks):
         raise KintsugiError("--auto finds the mosaics itself; it does not combine with --originals or --masks")
     options = batch.Options(
@@ -164,6 +177,23 @@ def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Option
         auto=args.auto,
     )
     return inputs, options
+
+
+def _check_inputs_exist(inputs: list[Path]) -> None:
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:
+        raise KintsugiError(f"no such file or folder: {', '.join(missing)}")
+
+
+@contextlib.contextmanager
+def _output_folder_kept_only_if_used(folder: Path) -> Iterator[None]:
+    """Remove the output folder afterwards if this run created it and wrote nothing there."""
+    existed = folder.exists()
+    try:
+        yield
+    finally:
+        if not existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _has_files(folder: Path) -> bool:
@@ -207,6 +237,16 @@ def run_detect(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels or None,
     )
     try:
+        _check_inputs_exist([Path(p) for p in args.inputs])
+    except KintsugiError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    with _output_folder_kept_only_if_used(options.output_dir):
+        return _run_detect(args, options)
+
+
+def _run_detect(args: argparse.Namespace, options: batch.Options) -> int:
+    try:
         jobs = batch.plan([Path(p) for p in args.inputs], options=options)
         if not jobs:
             _error(f"no images (PNG, JPEG, WebP, BMP, TIFF) found in {', '.join(args.inputs)}")
@@ -239,6 +279,18 @@ def run_serve(args: argparse.Namespace) -> int:
     return server.run_cli(args)
 
 
+def configure_app(parser: argparse.ArgumentParser) -> None:
+    from kintsugi.server import launch
+
+    launch.configure_cli(parser)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from kintsugi.server import launch
+
+    return launch.run_cli(args)
+
+
 # ---------------------------------------------------------------------------------------------
 # kintsugi methods
 
@@ -267,7 +319,10 @@ COMMANDS: dict[str, Command] = {
         configure=configure_detect,
         run=run_detect,
     ),
-    "serve": Command(help="open the repair page in your browser", configure=configure_serve, run=run_serve),
+    "serve": Command(help="serve the repair page at an address to open", configure=configure_serve, run=run_serve),
+    "app": Command(
+        help="start the page on a free port and open it in your browser", configure=configure_app, run=run_app
+    ),
     "methods": Command(help="list the filling methods available here", configure=configure_methods, run=run_methods),
 }
 

@@ -41,6 +41,17 @@ def decode_image(data: bytes | bytearray, *, max_pixels: int | None, what: str =
     return io.Picture(rgb=rgb, alpha=alpha, source_mode=mode, frames=frames)
 
 
+def pixel_count(data: bytes | bytearray) -> int:
+    """Width x height from the header alone (the scheduler's cost); the byte count when the
+    header does not parse (decoding will then report the real problem)."""
+    try:
+        with Image.open(BytesIO(data)) as im:
+            width, height = im.size
+    except Exception:  # noqa: BLE001 - any unreadable header just falls back to the size
+        return len(data)
+    return width * height
+
+
 def check_pixels(size: tuple[int, int], *, max_pixels: int | None, what: str) -> None:
     width, height = size
     if max_pixels and width * height > max_pixels:

@@ -85,13 +85,61 @@ def mosaic_mask(image: bytes | bytearray, *, max_pixels: int | None) -> MaskResu
     """The mask of the mosaics found in the image (empty when none)."""
     if not detection_available():
         raise MethodError("mosaic detection is not available in this installation")
-    detect = importlib.import_module("kintsugi.detect")  # imported on use: it is optional
     picture = imaging.decode_image(image, max_pixels=max_pixels)
-    detection = detect.detect_mosaic(picture.rgb)
+    detection = _detector().detect_mosaic(picture.rgb)
     count = len(detection.regions)
     hole_pixels = int(detection.mask.sum())
     message = f"{count} mosaic region{'s' if count != 1 else ''}, {hole_pixels:,} px" if count else "no mosaic found"
     return _mask_result(detection.mask, hole_pixels=hole_pixels, message=message)
+
+
+@dataclass(frozen=True)
+class FoundRegions:
+    """What detection found, for the page: the union mask and one dict per region."""
+
+    mask: MaskResult
+    regions: list[dict[str, object]]
+
+
+def detect_regions(image: bytes | bytearray, *, max_pixels: int | None) -> FoundRegions:
+    """Every region detection finds, each as {"kind", "box": [x0, y0, x1, y1] end-exclusive}."""
+    if not detection_available():
+        raise MethodError("detection is not available in this installation")
+    picture = imaging.decode_image(image, max_pixels=max_pixels)
+    mask, regions = found_regions(_detector(), picture.rgb)
+    hole_pixels = int(mask.sum())
+    kinds: dict[str, int] = {}
+    for r in regions:
+        kinds[str(r["kind"])] = kinds.get(str(r["kind"]), 0) + 1
+    listed = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    message = f"found {listed} ({hole_pixels:,} px)" if regions else "nothing found"
+    return FoundRegions(mask=_mask_result(mask, hole_pixels=hole_pixels, message=message), regions=regions)
+
+
+def _detector():
+    return importlib.import_module("kintsugi.detect")  # imported on use: it is optional
+
+
+def found_regions(detect, rgb: np.ndarray) -> tuple[np.ndarray, list[dict[str, object]]]:
+    """(union mask, regions) from the detector's public API, read generically so that new kinds
+    reach the page unchanged: ``detect_censors`` (every kind, each region named by its kind)
+    where the installation has it, else ``detect_mosaic`` (mosaics)."""
+    if hasattr(detect, "detect_censors"):
+        found = detect.detect_censors(rgb)
+        mask = found.mask()
+        items = [(c.kind, c.box) for c in found.censors]
+    else:
+        detection = detect.detect_mosaic(rgb)
+        mask = detection.mask
+        items = [(getattr(r, "kind", "mosaic"), getattr(r, "box", None) or r.bbox) for r in detection.regions]
+    return mask, [{"kind": str(kind), "box": _xyxy(box)} for kind, box in items]
+
+
+def _xyxy(box) -> list[int]:
+    # kintsugi.regions.Box names its fields (y0, x0, y1, x1); a plain bbox tuple is (x0, y0, x1, y1).
+    if hasattr(box, "y0"):
+        return [int(box.x0), int(box.y0), int(box.x1), int(box.y1)]
+    return [int(v) for v in box]
 
 
 def _mask_result(hole: np.ndarray, *, hole_pixels: int, message: str) -> MaskResult:
