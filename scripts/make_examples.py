@@ -170,8 +170,18 @@ def main() -> None:
     import kintsugi
     from kintsugi.masks import green_mask
 
+    from kintsugi.training.synth_art import halftone
+
     mask, _ = green_mask(brushed)
-    save_png(out / "before_after.png", side_by_side(brushed, kintsugi.inpaint(brushed, mask)))
+    colour_row = side_by_side(brushed, kintsugi.inpaint(brushed, mask))
+    # A black-and-white manga version (dot screen, bitonal) with a bar and a stroke over it.
+    grey = np.asarray(Image.fromarray(draw(5, hair=(90, 90, 90))).convert("L"))
+    page = np.repeat(halftone(grey, period=6.0, angle=0.6, kind="dots")[..., None], 3, axis=2)
+    manga = paint_brush(paint_bars(page, [(110, 150, 220, 170)]), [[(60, 250), (120, 280), (160, 330)]], width=11)
+    manga_mask, _ = green_mask(manga)
+    manga_row = side_by_side(manga, kintsugi.inpaint(manga, manga_mask))
+    gap = np.full((8, colour_row.shape[1], 3), 255, np.uint8)
+    save_png(out / "before_after.png", np.concatenate([colour_row, gap, manga_row], 0))
     print(f"wrote examples to {out}")
 
 

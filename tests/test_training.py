@@ -171,3 +171,21 @@ def test_runtime_keeps_pixels_outside_hole(tmp_path):
     assert out.shape == image.shape and out.dtype == np.uint8
     assert np.array_equal(out[~mask], image[~mask])
     assert not np.array_equal(out[mask], image[mask])
+
+
+def test_a_pack_fits_its_budget_and_trains_with_worker_processes(tiny_cache, tmp_path):
+    # The GPU machine's path, on the CPU: a packed subset, batches from a worker process.
+    from kintsugi.training import pack
+    from kintsugi.training.data import load_cache
+
+    packed = tmp_path / "pack"
+    pack.main(["--data", str(tiny_cache), "--out", str(packed), "--mib", "0.05", "--max-side", "40", "--val", "2"])
+    size = sum(f.stat().st_size for f in packed.iterdir())
+    assert size <= 0.05 * 2**20
+    images = load_cache(packed / "train.npz")
+    assert images and all(im.ndim == 3 and im.shape[2] == 4 and max(im.shape[:2]) <= 40 for im in images)
+    run = tmp_path / "run"
+    argv = ["--out", str(run), "--data", str(packed), "--batch", "2", "--size", "32", "--val-n", "2"]
+    train.main([*argv, "--val-every", "1", "--threads", "1", "--widths", "4,6,8,8,8", "--max-steps", "2"])
+    train.main([*argv, "--max-steps", "3", "--workers", "1", "--device", "cpu"])
+    assert train.load_checkpoint(run / "ckpt.pt")["step"] == 3

@@ -40,6 +40,8 @@ class TextureConfig:
     snap: float = 0.25  # search radius around a candidate for an autocorrelation peak, per px of its length
     threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
+    votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
+    smooth: bool = True  # blur the final low-pass correction field
 
 
 def _blur(a: np.ndarray) -> np.ndarray:
@@ -232,16 +234,54 @@ class _Level:
             best_k[:t][better] = k
         return best_k
 
-    def copy(self, found: np.ndarray, oy: np.ndarray, ox: np.ndarray, *, threshold: float) -> np.ndarray:
+    def copy(
+        self, found: np.ndarray, oy: np.ndarray, ox: np.ndarray, *, threshold: float, smooth: bool = False
+    ) -> np.ndarray:
         """Values (m x 3 float32) for the tile pixels ``found``, copied from their shifts and
         corrected by the low-pass difference beyond ``threshold``; the target's luma follows."""
         ty, tx = self.ys[found], self.xs[found]
         sy, sx = ty + oy, tx + ox
         corr = self.lp[ty, tx] - self.lp[sy, sx]
+        if smooth:
+            # Neighbours copied from different places get different corrections: blurred over
+            # the filled pixels (normalised), the correction stays a low-pass field, not mottle.
+            field = np.zeros(self.lp.shape, np.float32)
+            weight = np.zeros(self.mask.shape, np.float32)
+            field[ty, tx], weight[ty, tx] = corr, 1.0
+            field, weight = _blur(field), _blur(weight)
+            corr = field[ty, tx] / np.maximum(weight[ty, tx], 1e-3)[:, None]
         corr = np.sign(corr) * np.maximum(np.abs(corr) - threshold, 0.0)
         value = self.known_img[sy, sx] + corr
         self.target[3][found] = value @ LUMA
         return value
+
+
+def mode3(labels: np.ndarray) -> np.ndarray:
+    """The most frequent label of each pixel's 3x3 neighbourhood (int HxW, -1 = none, which
+    never wins; ties keep the pixel's own). Removes the lone picks that read as speckle."""
+    h, w = labels.shape
+    padded = np.pad(labels, 1, constant_values=-1)
+    shifts = [padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in [(0, 0)] + _RING]
+    votes = [sum((s == c) & (c >= 0) for s in shifts) for c in shifts]
+    best, best_votes = labels.copy(), votes[0]
+    for c, v in zip(shifts[1:], votes[1:]):
+        better = v > best_votes
+        best[better], best_votes = c[better], np.where(better, v, best_votes)
+    return np.where(labels >= 0, best, -1)
+
+
+_RING = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+
+
+def _smoothed(level: _Level, best_k: np.ndarray, found: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """best_k after a 3x3 majority vote over the level's label image, kept where the voted
+    shift still reads a valid source."""
+    label = np.full(level.mask.shape, -1, np.int64)
+    label[level.ys[found], level.xs[found]] = best_k[found]
+    voted = mode3(label)[level.ys, level.xs]
+    fo = offsets[np.maximum(voted, 0), 0] * level.wp + offsets[np.maximum(voted, 0), 1]
+    ok = found & (voted >= 0) & level.source_ok[level.idx0 + fo]
+    return np.where(ok, voted, best_k)
 
 
 def _shared_search(level: _Level, offsets: np.ndarray, cfg: TextureConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -254,6 +294,8 @@ def _shared_search(level: _Level, offsets: np.ndarray, cfg: TextureConfig) -> tu
         # that is what carries a screen's phase from the hole's edge inwards.
         best_k = level.search(cands, n_tiles, patch=cfg.patch, hole_weight=0.0 if it == 0 else 0.5)
         found = level.hole & (best_k >= 0) & level.inside
+        for _ in range(cfg.votes):
+            best_k = _smoothed(level, best_k, found, offsets)
         chosen = offsets[np.maximum(best_k, 0)]
         level.copy(found, chosen[found][:, 0], chosen[found][:, 1], threshold=cfg.threshold)
     return best_k, found
@@ -282,7 +324,7 @@ def synthesize(
     if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE:
         best_k, found = _shared_search(fine, offsets, cfg)
         chosen = offsets[best_k[found]]
-        value = fine.copy(found, chosen[:, 0], chosen[:, 1], threshold=cfg.threshold)
+        value = fine.copy(found, chosen[:, 0], chosen[:, 1], threshold=cfg.threshold, smooth=cfg.smooth)
     else:
         chosen, found, value = _two_level_search(fine, known_img, mask, offsets=offsets, cfg=cfg)
     out = structure.copy()
@@ -329,7 +371,7 @@ def _two_level_search(
     dy = np.array([d[0] for d in deltas])[np.maximum(best_k, 0)]
     dx = np.array([d[1] for d in deltas])[np.maximum(best_k, 0)]
     oy, ox = (by + dy)[found], (bx + dx)[found]
-    value = fine.copy(found, oy, ox, threshold=cfg.threshold)
+    value = fine.copy(found, oy, ox, threshold=cfg.threshold, smooth=cfg.smooth)
     return np.stack([by + dy, bx + dx], -1), found, value
 
 

@@ -16,7 +16,7 @@ import torch
 
 def half_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """float tensors → float16 (integer buffers such as batch-norm counters unchanged)."""
-    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    return {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in state.items()}
 
 
 def save(path: Path, *, config: dict, ema: dict[str, torch.Tensor], step: int, elapsed: float) -> None:

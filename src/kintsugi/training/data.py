@@ -22,8 +22,12 @@ SYNTH_TRAIN_SEED0 = 1_000_000  # generated art for training; seeds below stay fr
 
 
 def load_cache(path: Path) -> list[np.ndarray]:
+    """The RGBA uint8 images of a cache (prepare.py) or of a pack (pack.py: PNG bytes)."""
     with np.load(path, allow_pickle=True) as z:
-        return list(z["images"])
+        if "png" not in z:
+            return list(z["images"])
+        decoded = (cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_UNCHANGED) for b in z["png"])
+        return [cv2.cvtColor(im, cv2.COLOR_BGRA2RGBA) for im in decoded]
 
 
 @dataclass(frozen=True)
