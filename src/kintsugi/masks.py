@@ -52,12 +52,16 @@ _EDGE_DECAY = 0.9
 _EDGE_MIN_RING = 4
 # A far partner this close to green gives no stable share (lime art next to the paint).
 _FAR_MIN_CONTRAST2 = 40.0**2
+# A far partner on an edge of the art (5x5 spread above this) gives no art colour; below it the
+# spread is texture (screentone, dither), tolerated in the residual.
+_FAR_MAX_SPREAD = 32.0
+_TEXTURE_SPREAD = 8.0
 # A far partner lies at least this far from the core: beyond a soft edge of sigma 3 at a = 0.05.
 _FAR_MIN_DISTANCE = 6
 # Pixels at most this far from a hole that still look like paint are reported, not taken.
 _LEFTOVER_REACH = 2
 # Rings tested pixel by pixel beyond a soft edge's measured width.
-_TAIL_RINGS = 2
+_TAIL_RINGS = 3
 _LEFTOVER_ALPHA = 0.15
 
 
@@ -204,6 +208,7 @@ class FarBlend:
     distance: np.ndarray
     alpha: np.ndarray
     nearest: np.ndarray
+    profile: np.ndarray  # alpha, or over textured art the green-excess share (for ring medians)
 
 
 def far_blend(colours: np.ndarray, core: np.ndarray, *, reach: int, max_residual: float) -> FarBlend:
@@ -237,17 +242,32 @@ def far_blend(colours: np.ndarray, core: np.ndarray, *, reach: int, max_residual
         take = ~valid & inside & (distance[ty, tx] >= _FAR_MIN_DISTANCE)
         py[take], px[take] = ty[take], tx[take]
         valid |= take
-    pixel, partner = colours[ys, xs], colours[py, px]  # Nx3
+    # The partner colour is a 5x5 mean: over screentone, dither or a checker pattern single
+    # pixels differ by more than any residual tolerance; the texture's spread is tolerated.
+    mean = cv2.blur(colours, (5, 5))
+    spread = np.sqrt(np.maximum(cv2.blur(colours * colours, (5, 5)) - mean * mean, 0).sum(axis=-1))  # HxW
+    pixel, partner = colours[ys, xs], mean[py, px]  # Nx3
     towards, offset = GREEN.astype(np.float32) - partner, pixel - partner
     norm2 = np.einsum("nc,nc->n", towards, towards)
     share = np.einsum("nc,nc->n", offset, towards) / np.maximum(norm2, 1e-6)
     miss = offset - share[:, None] * towards
     residual = np.sqrt(np.einsum("nc,nc->n", miss, miss))
     valid &= norm2 >= _FAR_MIN_CONTRAST2
-    good = valid & (residual <= max_residual)
+    textured = valid & (spread[py, px] > _TEXTURE_SPREAD)
+    valid &= spread[py, px] <= _FAR_MAX_SPREAD
+    good = valid & (residual <= max_residual + 2 * spread[py, px])
     alpha = np.full((height, width), np.nan, np.float32)  # NaN: no partner, unknown
     alpha[ys, xs] = np.where(good, np.clip(share, 0.0, 1.0), np.where(valid, 0.0, np.nan))
-    return FarBlend(distance=distance, alpha=alpha, nearest=nearest)
+    # Over texture (dots, dither, however coarse) single pixels fail the residual whatever their
+    # paint; their green excess G - (R + B) / 2 still blends linearly, and grey texture has none
+    # of its own. Good enough for a ring median, not for a pixel's own test.
+    excess_p = pixel[:, 1] - (pixel[:, 0] + pixel[:, 2]) / 2
+    excess_c = partner[:, 1] - (partner[:, 0] + partner[:, 2]) / 2
+    excess_share = (excess_p - excess_c) / np.maximum(255.0 - excess_c, 1.0)
+    textured &= ~good
+    profile = alpha.copy()
+    profile[ys, xs] = np.where(textured, np.clip(excess_share, 0.0, 1.0), alpha[ys, xs])
+    return FarBlend(distance=distance, alpha=alpha, nearest=nearest, profile=profile)
 
 
 def edge_widths(far: FarBlend, core: np.ndarray, *, reach: int) -> np.ndarray:
@@ -256,28 +276,34 @@ def edge_widths(far: FarBlend, core: np.ndarray, *, reach: int) -> np.ndarray:
     Width w = the last ring d (pixels at distance d +- 0.5) whose median green share is at least
     _EDGE_ALPHA, each ring holding less than the one inside it; a region whose profile does not
     fall below _EDGE_ALPHA within ``reach`` is next to green-blend art, not a soft edge (width 0).
+    Art that itself holds paint-green with an anti-aliased edge, touching pencil paint, makes one
+    region soft in part: measuring per stretch of edge instead was tried and measured worse
+    (ring medians over short stretches are noisy and cut true soft edges short).
     """
     limit = np.zeros(core.shape, np.int32)
     ring_of = np.rint(far.distance).astype(np.int32)  # HxW ring number, 0 = core
     for region in np.unique(far.nearest[far.nearest > 0]):
         mine = far.nearest == region
-        width, previous, decayed = 0, np.inf, False
-        for d in range(1, reach + 1):
-            shares = far.alpha[mine & (ring_of == d)]
-            shares = shares[~np.isnan(shares)]
-            if shares.size < _EDGE_MIN_RING:
-                decayed = True
-                break
-            median = float(np.median(shares))
-            if median < _EDGE_ALPHA:
-                decayed = True
-                break
-            if median > _EDGE_DECAY * previous + 0.01:
-                break  # not decaying: flat green-blend art
-            width, previous = d, median
-        if decayed and width > 0:
-            limit[mine] = width
+        limit[mine] = _profile_width(far.profile, ring_of, mine, reach=reach)
     return limit
+
+
+def _profile_width(profile: np.ndarray, ring_of: np.ndarray, where: np.ndarray, *, reach: int) -> int:
+    """Edge width of the pixels ``where`` (bool HxW) from their green shares ``profile`` (HxW,
+    NaN unknown) by ring ``ring_of`` (HxW int); a ring too small to tell ends the edge."""
+    width, previous = 0, np.inf
+    for d in range(1, reach + 1):
+        shares = profile[where & (ring_of == d)]
+        shares = shares[~np.isnan(shares)]
+        if shares.size < _EDGE_MIN_RING:
+            return width
+        median = float(np.median(shares))
+        if median < _EDGE_ALPHA:
+            return width
+        if median > _EDGE_DECAY * previous + 0.01:
+            return 0  # not decaying: flat green-blend art
+        width, previous = d, median
+    return 0  # never fell to zero: green-blend art
 
 
 def _count_leftover(image: np.ndarray, hole: np.ndarray, *, reach: int, max_residual: float) -> int:
