@@ -81,6 +81,67 @@ def green_left(painted: np.ndarray, hole: np.ndarray, *, art: np.ndarray) -> int
     return int(np.count_nonzero(left))
 
 
+def bar_corners(art: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """4x2 float (x, y): a rotated rectangle 6-60 px thick, 3-8 times as long, inside the image,
+    over drawn content: the best of 8 random placements by share of detailed pixels (a censor
+    covers something, as in benchmarks/mosaic.py)."""
+    height, width = art.shape[:2]
+    gray = cv2.cvtColor(art, cv2.COLOR_RGB2GRAY)
+    detail = cv2.Canny(gray, 40, 120) > 0
+    best, best_share = None, -1.0
+    for _ in range(8):
+        thick = rng.uniform(6, 60)
+        length = min(thick * rng.uniform(3, 8), 0.8 * max(height, width))
+        angle = rng.choice([0.0, 90.0, rng.uniform(0, 180)], p=[0.3, 0.2, 0.5])
+        centre = (rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height)
+        corners = cv2.boxPoints((centre, (length, thick), angle)).astype(np.float64)
+        if corners.min() < 2 or corners[:, 0].max() > width - 3 or corners[:, 1].max() > height - 3:
+            continue
+        from kintsugi.detect.bars import polygon_mask
+
+        share = float(detail[polygon_mask(corners, (height, width))].mean())
+        if share > best_share:
+            best, best_share = corners, share
+    return best
+
+
+BAR_COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255)}
+
+
+def draw_bars(
+    art: np.ndarray, rng: np.random.Generator, *, translucent: bool
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour) or
+    translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask, opacities)."""
+    from kintsugi.detect.bars import polygon_mask
+
+    image = art.copy()
+    truth = np.zeros(art.shape[:2], bool)
+    opacities = []
+    for _ in range(int(rng.integers(1, 6))):
+        corners = bar_corners(art, rng)
+        if corners is None:
+            continue
+        mask = polygon_mask(corners, art.shape[:2])
+        if (cv2.dilate(truth.view(np.uint8), np.ones((9, 9), np.uint8)) > 0)[mask].any():
+            continue
+        pick = rng.integers(0, 3)
+        colour = np.array(
+            list(BAR_COLOURS.values())[pick] if pick < 2 else rng.integers(0, 256, 3), np.float32
+        )
+        opacity = float(rng.uniform(0.3, 0.8)) if translucent else 1.0
+        mixed = opacity * colour + (1 - opacity) * image[mask].astype(np.float32)
+        image[mask] = np.rint(mixed).astype(np.uint8)
+        truth |= mask
+        opacities.append(opacity)
+    return image, truth, opacities
+
+
+def iou(found: np.ndarray, truth: np.ndarray) -> float:
+    union = np.count_nonzero(found | truth)
+    return 1.0 if union == 0 else np.count_nonzero(found & truth) / union
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,24 @@ Modules, each with one job:
 Boxes are kintsugi.regions.Box (y0, x0, y1, x1, half-open) everywhere.
 """
 
+from kintsugi.detect.bars import Bar, find_solid_bars, find_translucent_bars
+from kintsugi.detect.censors import KINDS, Censor, Censors, check_kinds, detect_censors
 from kintsugi.detect.grid import Grid, cell_padding, estimate_grid
 from kintsugi.detect.mosaic import Detection, Region, detect_mosaic
 
-__all__ = ["Detection", "Grid", "Region", "cell_padding", "detect_mosaic", "estimate_grid"]
+__all__ = [
+    "KINDS",
+    "Bar",
+    "Censor",
+    "Censors",
+    "Detection",
+    "Grid",
+    "Region",
+    "cell_padding",
+    "check_kinds",
+    "detect_censors",
+    "detect_mosaic",
+    "estimate_grid",
+    "find_solid_bars",
+    "find_translucent_bars",
+]
