@@ -34,8 +34,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kintsugi import masks  # noqa: E402
-from kintsugi.training.synth_mosaic import jpeg_roundtrip  # noqa: E402
+from metrics import psnr  # noqa: E402
+from mosaic import case_rng, iou_ignoring, make_region  # noqa: E402
+
+from kintsugi import engine, masks, repair  # noqa: E402
+from kintsugi.detect import detect_censors  # noqa: E402
+from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
 
 GREEN = np.array([0.0, 255.0, 0.0], np.float32)
 SIGMAS = (1.0, 2.0, 3.0)
@@ -204,6 +208,181 @@ def paint_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, str, 
     return rows
 
 
+def bars_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """detect_censors (all kinds) on images with 1-5 solid or translucent bars, PNG and q85."""
+    rows = []
+    for translucent in (False, True):
+        for quality in (None, 85):
+            ious, found_kind, seconds = [], [], 0.0
+            for index, art in enumerate(images):
+                rng = np.random.default_rng([seed, index, 7 + translucent])
+                image, truth, _ = draw_bars(art, rng, translucent=translucent)
+                if not truth.any():
+                    continue
+                if quality:
+                    image = jpeg_roundtrip(image, quality)
+                start = time.perf_counter()
+                found = detect_censors(image)
+                seconds += time.perf_counter() - start
+                ious.append(iou(found.mask(), truth))
+                kind = "translucent" if translucent else "bar"
+                found_kind.append(any(c.kind == kind for c in found.censors))
+            r = np.array(ious)
+            name = ("translucent bars" if translucent else "solid bars") + (f" q{quality}" if quality else " PNG")
+            rows.append(
+                (
+                    name,
+                    f"n {r.size}",
+                    f"IoU mean {r.mean():.3f}, median {np.median(r):.3f}, >= 0.9: {np.mean(r >= 0.9):.0%}",
+                    f"named {('translucent' if translucent else 'bar')}: {np.mean(found_kind):.0%}",
+                    f"{seconds / max(r.size, 1):.3f} s",
+                )
+            )
+    return rows
+
+
+def translucent_repair_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """PSNR inside translucent bars after `inpaint --auto` (detect_censors + repair_censors),
+    PNG, by the bars' opacity; images whose bars were not all found score what was left."""
+    by_opacity: dict[str, list[float]] = defaultdict(list)
+    oracle: dict[str, list[float]] = defaultdict(list)
+    seconds, n = 0.0, 0
+    for index, art in enumerate(images):
+        rng = np.random.default_rng([seed, index, 8])
+        image, truth, opacities = draw_bars(art, rng, translucent=True)
+        if not truth.any():
+            continue
+        start = time.perf_counter()
+        found = detect_censors(image, kinds=("translucent",))
+        result = repair.repair_censors(image, found)
+        seconds += time.perf_counter() - start
+        n += 1
+        bucket = f"opacity <= {0.5 if max(opacities) <= 0.5 else 0.8}"
+        by_opacity[bucket].append(psnr(result, art, truth))
+        by_opacity["all"].append(psnr(result, art, truth))
+        oracle["all"].append(psnr(image, art, truth))  # left as it is
+    rows = []
+    for bucket, values in sorted(by_opacity.items()):
+        v = np.array(values)
+        rows.append(
+            (
+                f"translucent {bucket}",
+                f"n {v.size}",
+                f"PSNR in bar: mean {v.mean():.2f} dB, median {np.median(v):.2f}, >= 35 dB: {np.mean(v >= 35):.0%}",
+                f"(bar left as is: {np.mean(oracle['all']):.2f} dB)" if bucket == "all" else "",
+                f"{seconds / max(n, 1):.3f} s",
+            )
+        )
+    return rows
+
+
+MOSAIC_BLOCKS = (6, 8, 12, 16, 24)
+
+
+def mosaic_table(images: list[np.ndarray], *, seed: int, e2e: int) -> list[tuple[str, ...]]:
+    """detect_censors on benchmarks/mosaic.py's regions (same seeds): IoU with the visible part,
+    invisible blocks (over flat paint: the mosaic left them identical) don't-care; and for the
+    first ``e2e`` images `--auto` vs `--originals` with the true mask: PSNR inside the region."""
+    rows = []
+    for quality in (None, 85):
+        for block in MOSAIC_BLOCKS:
+            scores, seconds, e2e_auto, e2e_true = [], 0.0, [], []
+            for index, art in enumerate(images):
+                if min(art.shape[:2]) < 6 * block:
+                    continue
+                rng = case_rng(seed, index, block)
+                mask = make_region(rng, art, block)
+                phase = (int(rng.integers(block)), int(rng.integers(block)))
+                region = mosaic_mask(mask, block=block, phase=phase)
+                clean = apply_mosaic(art, mask, block=block, phase=phase)
+                changed = (np.abs(clean.astype(np.int16) - art).max(axis=-1) >= 8) & region
+                visible = mosaic_mask(changed, block=block, phase=phase) & region
+                image = jpeg_roundtrip(clean, quality) if quality else clean
+                start = time.perf_counter()
+                found = detect_censors(image)
+                seconds += time.perf_counter() - start
+                scores.append(iou_ignoring(found.mask("mosaic"), visible, ignore=region & ~visible))
+                if quality is None and len(e2e_auto) < e2e:
+                    auto = repair.repair_censors(image, found)
+                    true = engine.fill_holes(image, region, kind="mosaic")
+                    e2e_auto.append(psnr(auto, art, region))
+                    e2e_true.append(psnr(true, art, region))
+            r = np.array(scores)
+            e2e_text = ""
+            if e2e_auto:
+                gap = np.array(e2e_true) - np.array(e2e_auto)
+                e2e_text = (
+                    f"--auto {np.mean(e2e_auto):.2f} dB vs --originals {np.mean(e2e_true):.2f} dB "
+                    f"(n {len(e2e_auto)}, gap mean {gap.mean():.2f}, max {gap.max():.2f})"
+                )
+            rows.append(
+                (
+                    f"mosaic {block}px {'q' + str(quality) if quality else 'PNG'}",
+                    f"n {r.size}",
+                    f"visible-part IoU mean {r.mean():.3f}, >= 0.9: {np.mean(r >= 0.9):.0%}",
+                    e2e_text,
+                    f"{seconds / max(r.size, 1):.3f} s",
+                )
+            )
+    return rows
+
+
+def false_alarm_table(images: list[np.ndarray]) -> list[tuple[str, ...]]:
+    rows = []
+    for quality in (None, 85):
+        flagged: dict[str, int] = defaultdict(int)
+        any_flag, seconds = 0, 0.0
+        for art in images:
+            image = jpeg_roundtrip(art, quality) if quality else art
+            start = time.perf_counter()
+            found = detect_censors(image)
+            seconds += time.perf_counter() - start
+            any_flag += bool(found.censors)
+            for kind in {c.kind for c in found.censors}:
+                flagged[kind] += 1
+        n = len(images)
+        per_kind = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"
+        rows.append(
+            (
+                f"clean {'q' + str(quality) if quality else 'PNG'}",
+                f"n {n}",
+                f"images with any region: {any_flag} ({any_flag / n:.1%}); by kind: {per_kind}",
+                "",
+                f"{seconds / n:.3f} s",
+            )
+        )
+    return rows
+
+
+def speed_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """Seconds per 1280x720 image (validation art resized), detect and inpaint --auto, with the
+    threads cv2 is given (main sets 2): bars and a mosaic drawn on each."""
+    detect_s, auto_s = [], []
+    for index, art in enumerate(images[:12]):
+        big = cv2.resize(art, (1280, 720), interpolation=cv2.INTER_CUBIC)
+        rng = np.random.default_rng([seed, index, 9])
+        image, _, _ = draw_bars(big, rng, translucent=bool(index % 2))
+        mask = make_region(case_rng(seed, index, 12), image, 12)
+        image = apply_mosaic(image, mask, block=12, phase=(0, 0))
+        start = time.perf_counter()
+        found = detect_censors(image)
+        detect_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        found = detect_censors(image)
+        repair.repair_censors(image, found)
+        auto_s.append(time.perf_counter() - start)
+    return [
+        (
+            "1280x720",
+            f"n {len(detect_s)}",
+            f"detect {np.mean(detect_s):.3f} s (max {np.max(detect_s):.3f}); "
+            f"inpaint --auto {np.mean(auto_s):.3f} s (max {np.max(auto_s):.3f})",
+            "",
+            "",
+        )
+    ]
+
+
 def print_rows(title: str, rows: list[tuple[str, ...]]) -> None:
     print(f"\n## {title}")
     for row in rows:
@@ -222,7 +401,10 @@ def main() -> None:
     parser.add_argument("--val", type=Path, default=Path("data/val"))
     parser.add_argument("--n", type=int, default=0, help="first N images only (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", default="paint,bars", help="comma-separated tables")
+    parser.add_argument(
+        "--only", default="paint,bars,translucent,mosaic,false,speed", help="comma-separated tables"
+    )
+    parser.add_argument("--e2e", type=int, default=40, help="images for the --auto vs --originals rows")
     args = parser.parse_args()
     cv2.setNumThreads(2)
     images = load_images(args.val, limit=args.n)
@@ -230,6 +412,16 @@ def main() -> None:
     only = set(args.only.split(","))
     if "paint" in only:
         print_rows("paint (per image)", paint_table(images, seed=args.seed))
+    if "bars" in only:
+        print_rows("bars: detect (all kinds) vs the true bars", bars_table(images, seed=args.seed))
+    if "translucent" in only:
+        print_rows("translucent bars: inpaint --auto", translucent_repair_table(images, seed=args.seed))
+    if "mosaic" in only:
+        print_rows("mosaics: detect and inpaint --auto", mosaic_table(images, seed=args.seed, e2e=args.e2e))
+    if "false" in only:
+        print_rows("false alarms on clean validation images", false_alarm_table(images))
+    if "speed" in only:
+        print_rows("speed", speed_table(images, seed=args.seed))
 
 
 if __name__ == "__main__":
