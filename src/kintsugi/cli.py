@@ -95,7 +95,7 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--auto",
         action="store_true",
-        help="find censors automatically (mosaics, bars, translucent bars) and repair each kind its own way",
+        help="find censors automatically (mosaics; bars with --kinds) and repair each kind its own way",
     )
     _add_kinds(parser)
     parser.add_argument("--method", metavar="NAME", help="filling method (see `kintsugi methods`)")
@@ -206,9 +206,10 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
 
 
-# Censor kinds (kintsugi.detect.KINDS; spelled out here so that building the parser does not
-# import the detection package).
+# Censor kinds (kintsugi.detect.KINDS and DEFAULT_KINDS; spelled out here so that building the
+# parser does not import the detection package).
 KINDS = ("mosaic", "bar", "translucent")
+DEFAULT_KINDS = ("mosaic",)
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -227,7 +228,8 @@ def _add_kinds(parser: argparse.ArgumentParser) -> None:
         "--kinds",
         type=_kinds,
         metavar="K,K",
-        help=f"censor kinds to find, comma-separated, from {', '.join(KINDS)} (default: all)",
+        help=f"censor kinds to find, comma-separated, from {', '.join(KINDS)} (default: {', '.join(DEFAULT_KINDS)}; "
+        "bars are experimental)",
     )
 
 
@@ -246,7 +248,7 @@ def run_detect(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         what = "masks" if args.masks else "green-painted images"
         print(
-            f"kintsugi: detecting {', '.join(args.kinds or KINDS)} in {len(jobs)} image(s); {what} into "
+            f"kintsugi: detecting {', '.join(args.kinds or DEFAULT_KINDS)} in {len(jobs)} image(s); {what} into "
             f"{options.output_dir}/",
             file=sys.stderr,
         )
@@ -298,7 +300,7 @@ COMMANDS: dict[str, Command] = {
         run=run_inpaint,
     ),
     "detect": Command(
-        help="find censors (mosaics, bars, translucent bars); write the images painted green (or masks, with --masks)",
+        help="find censors (mosaics; bars with --kinds); write the images painted green (or masks, with --masks)",
         configure=configure_detect,
         run=run_detect,
     ),

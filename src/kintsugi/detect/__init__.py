@@ -14,11 +14,12 @@ Boxes are kintsugi.regions.Box (y0, x0, y1, x1, half-open) everywhere.
 """
 
 from kintsugi.detect.bars import Bar, find_solid_bars, find_translucent_bars
-from kintsugi.detect.censors import KINDS, Censor, Censors, check_kinds, detect_censors
+from kintsugi.detect.censors import DEFAULT_KINDS, KINDS, Censor, Censors, check_kinds, detect_censors
 from kintsugi.detect.grid import Grid, cell_padding, estimate_grid
 from kintsugi.detect.mosaic import Detection, Region, detect_mosaic
 
 __all__ = [
+    "DEFAULT_KINDS",
     "KINDS",
     "Bar",
     "Censor",

@@ -39,6 +39,7 @@ _MEMBER = 40
 _MIN_THICK, _MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
 _MIN_ASPECT = 2.0
 _MIN_FILL = 0.9  # region area / its minimum-area rectangle
+_MAX_SPILL = 0.3  # share of the ring around a bar that is of the bar's colour
 # Long sides: the colour 2 px outside differs from the bar's by at least _CONTRAST on at least
 # _CONTRAST_SHARE of the side, and at least _CROSSINGS art edges run into the sides (the colour
 # 3 px outside jumps by _JUMP over 4 px along the side).
@@ -51,6 +52,9 @@ _MIN_K, _MAX_K = 0.15, 0.9
 _MAX_FIT_RMS = 10.0
 _MIN_OUT_STD = 12.0
 _K_AGREE, _B_AGREE = 0.12, 20.0
+# Sides over varying art needed to fit the blend (1 finds bars along flat backgrounds too, and
+# false ones in JPEG ringing along flat fills).
+_MIN_INFORMATIVE = 2
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ def _solid_from_frame(image: np.ndarray, frame: _Frame) -> Bar | None:
     if 2 * frame.half_length < _MIN_ASPECT * 2 * frame.half_width:
         return None
     corners = frame.corners()
+    if not _is_rectangle(image, corners, colour):
+        return None
     return Bar("bar", corners, _box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), 1.0)
 
 
@@ -242,9 +248,29 @@ def _solid_bar(image: np.ndarray, labels: np.ndarray, k: int, stat: np.ndarray) 
     if not _sides_step_and_cross(image, frame, colour):
         return None
     corners = frame.corners()
-    if _touches_border(corners, (height, width)):
+    if _touches_border(corners, (height, width)) or not _is_rectangle(image, corners, colour):
         return None
     return Bar("bar", corners, _box_of(corners, (height, width)), tuple(float(c) for c in colour), 1.0)
+
+
+def _is_rectangle(image: np.ndarray, corners: np.ndarray, colour: np.ndarray) -> bool:
+    """The bar colour fills the rectangle and stops at all four of its sides: at least
+    _MIN_FILL of the pixels inside are of the colour, at most _MAX_SPILL of the ring 1-3 px
+    outside (a highlight tapers, a stripe of a larger fill spills, a bar ends)."""
+    shape = image.shape[:2]
+    box = _box_of(corners, shape)
+    pad = 4
+    y0, x0 = max(box.y0 - pad, 0), max(box.x0 - pad, 0)
+    y1, x1 = min(box.y1 + pad, shape[0]), min(box.x1 + pad, shape[1])
+    crop = image[y0:y1, x0:x1].astype(np.float32)
+    inside = polygon_mask(corners - (x0, y0), crop.shape[:2])
+    if not inside.any():
+        return False
+    grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    ring = grown & ~near
+    member = np.abs(crop - colour).max(axis=-1) <= _MEMBER
+    return bool(member[inside].mean() >= _MIN_FILL and (not ring.any() or member[ring].mean() <= _MAX_SPILL))
 
 
 def _sides_step_and_cross(image: np.ndarray, frame: _Frame, colour: np.ndarray) -> bool:
@@ -412,7 +438,7 @@ def _translucent_bar(image: np.ndarray, frame: _Frame) -> Bar | None:
             return None
         pairs.append((inside, outside, outside.std(axis=0).max() >= _MIN_OUT_STD))
     informative = [(i, o) for i, o, ok in pairs if ok]
-    if not informative:
+    if len(informative) < _MIN_INFORMATIVE:
         return None
     fits = [_fit_side(i, o) for i, o in informative]
     if any(not (_MIN_K <= k <= _MAX_K) or rms > _MAX_FIT_RMS for k, _, rms in fits):
