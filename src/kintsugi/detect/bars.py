@@ -245,6 +245,9 @@ def _solid_bar(image: np.ndarray, labels: np.ndarray, k: int, stat: np.ndarray) 
     if region_area < _MIN_FILL * thick * length:
         return None
     frame = _Frame(frame.centre + (x0, y0), frame.u, frame.v, frame.half_length, frame.half_width)
+    # Colour re-growth may leak a pixel or two into art of a similar colour: put the long sides
+    # back on the strongest step.
+    frame = _snap_ends(image, _snap_sides(image, frame))
     if not _sides_step_and_cross(image, frame, colour):
         return None
     corners = frame.corners()
@@ -405,6 +408,12 @@ def _snap_sides(image: np.ndarray, frame: _Frame) -> _Frame:
         return frame
     centre = frame.centre + frame.v * (high - low) / 2
     return _Frame(centre, frame.u, frame.v, frame.half_length, half_width)
+
+
+def _snap_ends(image: np.ndarray, frame: _Frame) -> _Frame:
+    """_snap_sides for the two short sides."""
+    swapped = _snap_sides(image, _Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length))
+    return _Frame(swapped.centre, frame.u, frame.v, swapped.half_width, swapped.half_length)
 
 
 def _fit_side(inside: np.ndarray, outside: np.ndarray) -> tuple[float, np.ndarray, float]:
