@@ -17,7 +17,9 @@ def busy_art(height: int = 160, width: int = 220, *, seed: int = 0) -> np.ndarra
     kind of content a censor covers."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    chans = [120 + 60 * np.sin(xx / rng.uniform(9, 15) + yy / rng.uniform(11, 19) + rng.uniform(0, 6)) for _ in range(3)]
+    chans = [
+        120 + 60 * np.sin(xx / rng.uniform(9, 15) + yy / rng.uniform(11, 19) + rng.uniform(0, 6)) for _ in range(3)
+    ]
     image = np.clip(np.stack(chans, axis=-1), 0, 255).astype(np.uint8)
     for _ in range(14):
         p0 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
