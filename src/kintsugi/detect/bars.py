@@ -154,7 +154,7 @@ def find_solid_bars(image: np.ndarray, frames: list[_Frame] | None = None) -> li
         if bar is not None and not _duplicate(bar, bars, (height, width)):
             bars.append(bar)
     for frame in line_frames(image) if frames is None else frames:
-        bar = _solid_from_frame(image, _snap_sides(image, frame))
+        bar = _solid_from_frame(image, frame)
         if bar is not None and not _touches_border(bar.corners, (height, width)):
             if not _duplicate(bar, bars, (height, width)):
                 bars.append(bar)
@@ -299,7 +299,7 @@ def _sides_step_and_cross(image: np.ndarray, frame: _Frame, colour: np.ndarray) 
 
 def line_frames(image: np.ndarray) -> list[_Frame]:
     """Candidate bar rectangles between pairs of long parallel straight edges (Hough segments on
-    Canny edges of the luma), longest first."""
+    Canny edges of each channel), their sides snapped to the strongest step; longest first."""
     # Edges in every channel: a bar may differ from the art in colour more than in luma.
     edges = None
     for plane in cv2.split(image):
@@ -312,7 +312,7 @@ def line_frames(image: np.ndarray) -> list[_Frame]:
     if len(segs) > 400:  # keep the longest: a busy page has thousands of short ones
         lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
         segs = segs[np.argsort(-lengths)[:400]]
-    return _parallel_pairs(segs)
+    return [_snap_sides(image, frame) for frame in _parallel_pairs(segs)]
 
 
 def find_translucent_bars(image: np.ndarray, frames: list[_Frame] | None = None) -> list[Bar]:
@@ -321,7 +321,7 @@ def find_translucent_bars(image: np.ndarray, frames: list[_Frame] | None = None)
     shape = image.shape[:2]
     bars: list[Bar] = []
     for frame in line_frames(image) if frames is None else frames:
-        bar = _translucent_bar(image, _snap_sides(image, frame))
+        bar = _translucent_bar(image, frame)
         if bar is not None and not _touches_border(bar.corners, shape) and not _duplicate(bar, bars, shape):
             bars.append(bar)
     return bars
@@ -396,11 +396,13 @@ def _snap_sides(image: np.ndarray, frame: _Frame) -> _Frame:
     offsets = np.arange(-3.0, 3.0 + 1e-6, 0.5)
     best = []
     for side in (-1, 1):
-        steps = []
-        for delta in offsets:
-            out = _sample(image, *frame.side_points(delta + 1.0, side=side))
-            ins = _sample(image, *frame.side_points(delta - 1.0, side=side))
-            steps.append(float(np.abs(out - ins).max(axis=-1).mean()) if out.shape[0] else 0.0)
+        # All offsets in one sampling call: (offsets x 2 lines x n points).
+        xs, ys = zip(*(frame.side_points(delta + d, side=side) for delta in offsets for d in (1.0, -1.0)))
+        n = xs[0].size
+        if n == 0:
+            return frame
+        samples = _sample(image, np.concatenate(xs), np.concatenate(ys)).reshape(offsets.size, 2, n, 3)
+        steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
         best.append(float(offsets[int(np.argmax(steps))]))
     low, high = best  # the -1 side moves by -low along v, the +1 side by +high
     half_width = frame.half_width + (low + high) / 2
