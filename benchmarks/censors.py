@@ -265,6 +265,8 @@ def translucent_repair_table(images: list[np.ndarray], *, seed: int) -> list[tup
         bucket = f"opacity <= {0.5 if max(opacities) <= 0.5 else 0.8}"
         by_opacity[bucket].append(psnr(result, art, truth))
         by_opacity["all"].append(psnr(result, art, truth))
+        if iou(found.mask(), truth) >= 0.9:  # how well un-blending does where the bars were found
+            by_opacity["all, bars found (IoU >= 0.9)"].append(psnr(result, art, truth))
         oracle["all"].append(psnr(image, art, truth))  # left as it is
     rows = []
     for bucket, values in sorted(by_opacity.items()):

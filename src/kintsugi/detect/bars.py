@@ -39,14 +39,15 @@ _MEMBER = 40
 _MIN_THICK, _MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
 _MIN_ASPECT = 2.0
 _MIN_FILL = 0.9  # region area / its minimum-area rectangle
-_MAX_SPILL = 0.3  # share of the ring around a bar that is of the bar's colour
+_MAX_SPILL = 0.4  # share of the ring around a bar that is of the bar's colour
 # Long sides: the colour 2 px outside differs from the bar's by at least _CONTRAST on at least
 # _CONTRAST_SHARE of the side, and at least _CROSSINGS art edges run into the sides (the colour
 # 3 px outside jumps by _JUMP over 4 px along the side).
 _CONTRAST = 20.0
 _CONTRAST_SHARE = 0.75
+_CONTRAST_SHARE_OTHER = 0.3
 _JUMP = 30.0
-_CROSSINGS = 3
+_CROSSINGS = 2
 # Translucent bars: fit in = k*out + b across both long sides.
 _MIN_K, _MAX_K = 0.15, 0.9
 _MAX_FIT_RMS = 10.0
@@ -277,20 +278,21 @@ def _is_rectangle(image: np.ndarray, corners: np.ndarray, colour: np.ndarray) ->
 
 
 def _sides_step_and_cross(image: np.ndarray, frame: _Frame, colour: np.ndarray) -> bool:
-    """Both long sides step away from the bar colour nearly everywhere, and art edges run into
-    them: at least _CROSSINGS places along the two sides where the colour 3 px outside jumps
-    (a drawn stripe is bordered by fills and outlines running along it, a gradient jumps
-    nowhere)."""
-    crossings = 0
+    """The long sides step away from the bar colour (one nearly everywhere, the other on part of
+    it at least: a white bar may run along white paper), and art edges run into them: at least
+    _CROSSINGS places along the two sides where the colour 3 px outside jumps (a drawn stripe is
+    bordered by fills and outlines running along it, a gradient jumps nowhere)."""
+    crossings, shares = 0, []
     for side in (-1, 1):
         near = _sample(image, *frame.side_points(2.0, side=side))
         if near.shape[0] < 8:
             return False
-        if np.mean(np.abs(near - colour).max(axis=-1) >= _CONTRAST) < _CONTRAST_SHARE:
-            return False
+        shares.append(float(np.mean(np.abs(near - colour).max(axis=-1) >= _CONTRAST)))
         far = _sample(image, *frame.side_points(3.0, side=side))
         jumps = np.abs(far[4:] - far[:-4]).max(axis=-1) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
+    if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
+        return False
     return crossings >= _CROSSINGS
 
 
