@@ -392,10 +392,10 @@ def _parallel_pairs(segs: np.ndarray) -> list[_Frame]:
     return frames
 
 
-def _snap_sides(image: np.ndarray, frame: _Frame) -> _Frame:
-    """Move each long side (within 3 px) to where the step across it is largest: Hough lines
+def _snap_sides(image: np.ndarray, frame: _Frame, *, reach: float = 3.0) -> _Frame:
+    """Move each long side (within ``reach`` px) to where the step across it is largest: Hough lines
     sit a pixel or two off an edge, and a merged line keeps its first piece's offset."""
-    offsets = np.arange(-3.0, 3.0 + 1e-6, 0.5)
+    offsets = np.arange(-reach, reach + 1e-6, 0.5)
     best = []
     for side in (-1, 1):
         # All offsets in one sampling call: (offsets x 2 lines x n points).
@@ -414,16 +414,17 @@ def _snap_sides(image: np.ndarray, frame: _Frame) -> _Frame:
     return _Frame(centre, frame.u, frame.v, frame.half_length, half_width)
 
 
-def _snap_ends(image: np.ndarray, frame: _Frame) -> _Frame:
+def _snap_ends(image: np.ndarray, frame: _Frame, *, reach: float = 3.0) -> _Frame:
     """_snap_sides for the two short sides."""
-    swapped = _snap_sides(image, _Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length))
+    swapped = _Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length)
+    swapped = _snap_sides(image, swapped, reach=reach)
     return _Frame(swapped.centre, frame.u, frame.v, swapped.half_width, swapped.half_length)
 
 
 def _fit_side(inside: np.ndarray, outside: np.ndarray) -> tuple[float, np.ndarray, float]:
-    """Least squares in = k*out + b (k shared, b per channel) over N x 3 pairs, trimmed: the
-    worst fifth of the pairs (art edges between the two samples) is dropped and the fit
-    repeated. Returns (k, b (3,), rms)."""
+    """Fit in = k*out + b (k shared, b per channel) over N x 3 pairs, trimmed: the worst fifth
+    of the pairs (art edges between the two samples) is dropped and the fit repeated. Returns
+    (k, b (3,), rms)."""
     keep = np.ones(inside.shape[0], bool)
     k, b, rms = 1.0, np.zeros(3), np.inf
     for _ in range(2):
@@ -432,7 +433,11 @@ def _fit_side(inside: np.ndarray, outside: np.ndarray) -> tuple[float, np.ndarra
         denom = float((oc * oc).sum())
         if denom <= 1e-6:
             return 1.0, np.zeros(3), np.inf
-        k = float((oc * ic).sum() / denom)
+        # Reduced major axis, not least squares: the art varies between the two samples, and
+        # that noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out)
+        # is unbiased where least squares shrinks k (and overstates the opacity).
+        covariance = float((oc * ic).sum())
+        k = float(np.sign(covariance) * np.sqrt((ic * ic).sum() / denom))
         b = i.mean(axis=0) - k * o.mean(axis=0)
         err = np.abs(inside - (k * outside + b)).max(axis=-1)
         rms = float(np.sqrt(np.mean(err[keep] ** 2)))
@@ -469,7 +474,8 @@ def _translucent_bar(image: np.ndarray, frame: _Frame) -> Bar | None:
         return None  # no step at all
     opacity = 1.0 - k
     colour = np.clip(b / max(opacity, 1e-3), 0, 255)
-    frame = _ends(image, frame, k=k, b=b)
+    # Where the blend relation starts and stops holding, then the short sides on their step.
+    frame = _snap_ends(image, _ends(image, frame, k=k, b=b), reach=6.0)
     corners = frame.corners()
     return Bar("translucent", corners, _box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
 
