@@ -135,3 +135,11 @@ def test_cli_inpaint_auto_repairs_bars_and_keeps_the_rest(tmp_path):
     before = np.abs(image[truth].astype(int) - art[truth]).mean()
     after = np.abs(out[truth].astype(int) - art[truth]).mean()
     assert after < before / 2
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 40), (40, 7), (3, 200)])
+def test_tiny_images_find_nothing_and_do_not_crash(shape):
+    image = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    found = detect_censors(image, kinds=KINDS)
+    assert found.censors == []
+    assert np.array_equal(repair.repair_censors(image, found), image)
