@@ -101,7 +101,7 @@ def bar_corners(art: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         corners = cv2.boxPoints((centre, (length, thick), angle)).astype(np.float64)
         if corners.min() < 2 or corners[:, 0].max() > width - 3 or corners[:, 1].max() > height - 3:
             continue
-        from kintsugi.detect.bars import polygon_mask
+        from kintsugi.detect.rects import polygon_mask
 
         share = float(detail[polygon_mask(corners, (height, width))].mean())
         if share > best_share:
@@ -117,7 +117,7 @@ def draw_bars(
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour) or
     translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask, opacities)."""
-    from kintsugi.detect.bars import polygon_mask
+    from kintsugi.detect.rects import polygon_mask
 
     image = art.copy()
     truth = np.zeros(art.shape[:2], bool)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kintsugi.detect import bars as bar_finder
+from kintsugi.detect.bars import find_solid_bars
 from kintsugi.detect.grid import check_image
 from kintsugi.detect.mosaic import detect_mosaic
+from kintsugi.detect.rects import line_frames
+from kintsugi.detect.translucent import find_translucent_bars
 from kintsugi.regions import Box
 
 KINDS = ("mosaic", "bar", "translucent")
@@ -110,12 +112,12 @@ def detect_censors(image: np.ndarray, *, kinds: Iterable[str] | None = None) -> 
             crop = detection.mask[region.box.slices]
             found.censors.append(Censor("mosaic", region.box, crop.copy(), block=region.block, phase=region.phase))
         taken |= detection.mask
-    frames = bar_finder.line_frames(image) if {"bar", "translucent"} & set(chosen) else []
+    frames = line_frames(image) if {"bar", "translucent"} & set(chosen) else []
     bars = []
     if "bar" in chosen:
-        bars += bar_finder.find_solid_bars(image, frames)
+        bars += find_solid_bars(image, frames)
     if "translucent" in chosen:
-        bars += bar_finder.find_translucent_bars(image, frames)
+        bars += find_translucent_bars(image, frames)
     for bar in bars:
         mask = bar.mask(shape)
         if np.count_nonzero(mask & taken) > 0.3 * np.count_nonzero(mask):
