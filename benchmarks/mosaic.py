@@ -41,6 +41,7 @@ from metrics import psnr, ssim  # noqa: E402
 
 from kintsugi.detect import detect_mosaic, estimate_grid  # noqa: E402
 from kintsugi.methods.mosaic import enforce_block_means, restore_cubic  # noqa: E402
+from kintsugi.regions import Box  # noqa: E402
 from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
 
 BLOCKS = (6, 8, 12, 16, 24)
@@ -209,7 +210,7 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
                 found = detect_mosaic(mosaic)
                 sec = time.perf_counter() - t
                 # The block size and phase reported for the region overlapping the truth most.
-                best = max(found.regions, default=None, key=lambda r: _overlap(r.bbox, region))
+                best = max(found.regions, default=None, key=lambda r: _overlap(r.box, region))
                 rows.append(
                     (
                         iou(found.mask, region),
@@ -247,9 +248,8 @@ def hull_of(visible: np.ndarray, *, block: int, phase: tuple[int, int]) -> np.nd
     return mosaic_mask(hull > 0, block=block, phase=phase)
 
 
-def _overlap(bbox: tuple[int, int, int, int], region: np.ndarray) -> int:
-    x0, y0, x1, y1 = bbox
-    return int(np.count_nonzero(region[y0:y1, x0:x1]))
+def _overlap(box: Box, region: np.ndarray) -> int:
+    return int(np.count_nonzero(region[box.slices]))
 
 
 def false_alarm_table(images: list[tuple[str, np.ndarray]]) -> None:
@@ -262,7 +262,7 @@ def false_alarm_table(images: list[tuple[str, np.ndarray]]) -> None:
             found = detect_mosaic(src)
             secs.append(time.perf_counter() - t)
             if found.regions:
-                hits.append((name, [(r.block, r.bbox) for r in found.regions]))
+                hits.append((name, [(r.block, tuple(r.box)) for r in found.regions]))
         share = 1 - len(hits) / len(images)
         print(
             f"  {'JPEG q85' if jpeg else 'PNG':9s} {len(hits)}/{len(images)} images with a false region "

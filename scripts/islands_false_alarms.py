@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import kintsugi.detect as detect
+import kintsugi.detect.mosaic as detect_mosaic_module
 from kintsugi.training.backgrounds import composite
 from kintsugi.training.data import load_cache
 from kintsugi.training.synth_mosaic import jpeg_roundtrip
@@ -37,12 +38,12 @@ def main() -> None:
     rng = np.random.default_rng(123)
     images = [composite(cache[i], rng) for i in rng.choice(len(cache), args.n, replace=False)]
     with_islands = false_regions(images)
-    real = detect._texture_islands
-    detect._texture_islands = lambda image, **kw: []  # the same detector without step 4
+    real = detect_mosaic_module.texture_islands
+    detect_mosaic_module.texture_islands = lambda image, **kw: []  # the same detector without step 4
     try:
         without = false_regions(images)
     finally:
-        detect._texture_islands = real
+        detect_mosaic_module.texture_islands = real
     print(f"{'images with a false region':28s} {'PNG':>8s} {'JPEG q85':>9s}")
     for label, row in (("with texture islands", with_islands), ("without", without)):
         print(f"{label:28s} {row['PNG']:>4d}/{args.n} {row['JPEG q85']:>5d}/{args.n}")

@@ -156,7 +156,7 @@ def test_detect_masks_and_clean_image_reported(tmp_path, capsys):
     save(tmp_path / "in" / "m.png", mosaic)
     save(tmp_path / "in" / "clean.png", truth)
     assert _run("detect", tmp_path / "in", "-o", tmp_path / "out", "--masks") == 1  # clean.png: nothing found
-    assert "clean.png: no mosaic found" in capsys.readouterr().err
+    assert "clean.png: no censor found" in capsys.readouterr().err
     assert not (tmp_path / "out" / "clean.png").exists()
     mask = np.asarray(Image.open(tmp_path / "out" / "m.png").convert("L")) > 127
     assert (mask & region).sum() / (mask | region).sum() > 0.9

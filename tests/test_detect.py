@@ -113,7 +113,7 @@ def test_detect_finds_the_mosaic(block, jpeg):
     r = found.regions[0]
     assert (r.block, r.phase) == (block, phase)
     ys, xs = np.nonzero(region)
-    x0, y0, x1, y1 = r.bbox
+    y0, x0, y1, x1 = r.box
     assert abs(x0 - xs.min()) <= block and abs(y1 - (ys.max() + 1)) <= block
 
 
@@ -259,7 +259,7 @@ def test_flat_shapes_on_paper_grain_are_not_mosaics(jpeg):
 
 
 def test_grid_by_purity_recovers_a_staircase_outline():
-    from kintsugi.detect import _grid_by_purity
+    from kintsugi.detect.grid import grid_by_purity as _grid_by_purity
 
     cells = np.zeros((9, 11), bool)
     cells[2:7, 3:9] = True

@@ -167,3 +167,93 @@ def test_random_images_never_crash_and_keep_painted_pixels(image, data):
     assert found[mask].all()
     assert report.hole_pixels == found.sum()
     assert report.hole_pixels - report.fringe_pixels >= mask.sum()
+
+
+def _brush(image: np.ndarray, mask: np.ndarray, *, sigma: float) -> np.ndarray:
+    """A soft brush: opaque over ``mask``, fading as exp(-d^2 / 2 sigma^2) outside it."""
+    distance = cv2.distanceTransform((~mask).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    alpha = np.exp(-(distance**2) / (2 * sigma**2))[..., None]
+    return np.rint(image * (1 - alpha) + np.array([0, 255, 0]) * alpha).astype(np.uint8)
+
+
+def _clearly_green_left(painted: np.ndarray, hole: np.ndarray, art: np.ndarray) -> int:
+    def excess(image: np.ndarray) -> np.ndarray:
+        return image[..., 1].astype(int) - np.maximum(image[..., 0], image[..., 2])
+
+    return int(np.count_nonzero(~hole & (excess(painted) >= 32) & (excess(painted) - excess(art) >= 32)))
+
+
+def _stroke(height: int, width: int) -> np.ndarray:
+    canvas = np.zeros((height, width), np.uint8)
+    cv2.line(canvas, (12, 40), (70, 14), 1, thickness=6)
+    cv2.rectangle(canvas, (20, 50), (60, 58), 1, -1)
+    return canvas > 0
+
+
+SCREENTONE = "screentone"
+
+
+def _background(kind: object, height: int = 72, width: int = 96) -> np.ndarray:
+    if kind == SCREENTONE:  # dots on paper, the texture that defeats single-pixel partners
+        image = np.full((height, width, 3), 245, np.uint8)
+        image[::3, ::3] = 40
+        return image
+    image = art(height, width, seed=2)
+    if kind is not None:
+        image[:, : width // 2] = kind  # half the picture a dress of this colour
+    return image
+
+
+@pytest.mark.parametrize(
+    "kind", [None, GREEN_ART["dress"], GREEN_ART["mint"], SCREENTONE], ids=["art", "dress", "mint", "tone"]
+)
+def test_pencil_paint_is_exactly_the_hole(kind):
+    clean = _background(kind)
+    mask = _stroke(*clean.shape[:2])
+    found, report = masks.green_mask(paint(clean, mask))
+    assert np.array_equal(found, mask), f"{np.count_nonzero(found & ~mask)} art px taken"
+    assert report.fringe_pixels == 0
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0, 3.0])
+@pytest.mark.parametrize("kind", [None, GREEN_ART["dress"], SCREENTONE], ids=["art", "dress", "tone"])
+def test_soft_brush_leaves_no_green(kind, sigma):
+    clean = _background(kind)
+    mask = _stroke(*clean.shape[:2])
+    painted = _brush(clean, mask, sigma=sigma)
+    found, report = masks.green_mask(painted)
+    assert _clearly_green_left(painted, found, clean) <= 5
+    # The soft edge is taken to its width, not beyond: nothing 3 sigma + 3 px past the paint.
+    assert not (found & ~_grow(mask, int(3 * sigma) + 3)).any()
+    assert report.fringe_pixels > 0
+
+
+def test_soft_brush_then_jpeg_leaves_no_green():
+    clean = _background(None)
+    mask = _stroke(*clean.shape[:2])
+    painted = jpeg_roundtrip(_brush(clean, mask, sigma=2.0), quality=85)
+    found, _ = masks.green_mask(painted)
+    assert _clearly_green_left(painted, found, jpeg_roundtrip(clean, quality=85)) <= 5
+
+
+def test_flat_green_blend_art_next_to_pencil_is_not_an_edge():
+    # Mint (152,251,152) is exactly 40% green over white; a 2 px mint outline along a pencil
+    # bar looks like a soft edge one ring deep, but its profile does not decay: kept.
+    image = np.full((48, 64, 3), 255, np.uint8)
+    cv2.rectangle(image, (8, 8), (52, 36), GREEN_ART["mint"], -1)
+    mask = bar_mask(48, 64, box=(14, 14, 30, 46))
+    found, _ = masks.green_mask(paint(image, mask))
+    assert np.array_equal(found, mask)
+
+
+def test_green_left_next_to_a_hole_is_reported():
+    # A pencil bar, then a faint green halo the user added by hand 3 px away: kept as art (the
+    # bar's edge is hard), and the report line says green-ish pixels touch the hole.
+    image = np.full((48, 64, 3), 255, np.uint8)
+    mask = bar_mask(48, 64, box=(16, 16, 32, 48))
+    painted = paint(image, mask)
+    halo = _grow(mask, 2) & ~mask
+    painted[halo] = (150, 255, 150)
+    found, report = masks.green_mask(painted)
+    assert report.leftover_pixels > 0
+    assert "green-ish px touch the hole" in report.describe()

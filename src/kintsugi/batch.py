@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
@@ -21,6 +21,9 @@ from tqdm import tqdm
 
 from kintsugi import engine, io, masks, methods, regions
 from kintsugi.errors import KintsugiError, NoHoleFound, OutputError, PairingError
+
+if TYPE_CHECKING:
+    from kintsugi.detect import Censors
 
 Status = Literal["done", "skipped", "failed"]
 Work = Callable[["Job"], str]  # does one job, returns its report line; raises KintsugiError
@@ -37,7 +40,8 @@ class Options:
     recursive: bool = False
     overwrite: bool = False
     max_pixels: int | None = io.DEFAULT_MAX_PIXELS
-    auto: bool = False  # find the mosaics automatically instead of reading green paint
+    auto: bool = False  # find the censors automatically instead of reading green paint
+    kinds: tuple[str, ...] | None = None  # with auto (and detect): the censor kinds; None = all
 
     @property
     def kind(self) -> str:
@@ -287,6 +291,8 @@ def repair_file(job: Job, *, options: Options, method: str) -> str:
     """Read, find the hole, repair, write atomically. Returns the report line; raises
     KintsugiError subclasses for anything wrong with this file."""
     picture = io.read_image(job.source, max_pixels=options.max_pixels)
+    if options.auto:
+        return _repair_auto(job, picture, options=options, method=method)
     hole, note = _hole_of(job, picture, options=options)
     pixels, alpha, icc = picture.rgb, picture.alpha, picture.icc_profile
     if job.original is not None:
@@ -316,11 +322,26 @@ def _hole_unchanged(result: np.ndarray, pixels: np.ndarray, *, hole: np.ndarray)
     return np.array_equal(result[y : y + h, x : x + w][window], pixels[y : y + h, x : x + w][window])
 
 
+def _repair_auto(job: Job, picture: io.Picture, *, options: Options, method: str) -> str:
+    """`inpaint --auto`: find the censors and repair each kind its own way (kintsugi.repair)."""
+    from kintsugi import repair  # imported on use: only --auto needs detection
+
+    found = _detected(picture.rgb, kinds=options.kinds)
+    result = repair.repair_censors(picture.rgb, found, mosaic_method=method)
+    hole = found.mask()
+    if _hole_unchanged(result, picture.rgb, hole=hole):
+        raise KintsugiError("the censors were found but the repair left them unchanged; nothing written")
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    io.write_image(job.output, result, alpha=picture.alpha, icc_profile=picture.icc_profile)
+    return found.describe()
+
+
 def detect_file(job: Job, *, options: Options, as_mask: bool) -> str:
-    """`kintsugi detect`: write the image with its detected mosaics painted pure green (ready for
-    `kintsugi inpaint --originals`), or with ``as_mask`` the mask (white = mosaic)."""
+    """`kintsugi detect`: write the image with its detected censors painted pure green (ready for
+    `kintsugi inpaint`), or with ``as_mask`` the mask (white = censor)."""
     picture = io.read_image(job.source, max_pixels=options.max_pixels)
-    hole, note = _detected(picture.rgb)
+    found = _detected(picture.rgb, kinds=options.kinds)
+    hole = found.mask()
     job.output.parent.mkdir(parents=True, exist_ok=True)
     if as_mask:
         io.write_image(job.output, np.repeat(hole[..., None], 3, axis=2).astype(np.uint8) * 255, alpha=None)
@@ -328,24 +349,21 @@ def detect_file(job: Job, *, options: Options, as_mask: bool) -> str:
         painted = picture.rgb.copy()
         painted[hole] = (0, 255, 0)
         io.write_image(job.output, painted, alpha=picture.alpha, icc_profile=picture.icc_profile)
-    return note
+    return found.describe()
 
 
-def _detected(rgb: np.ndarray) -> tuple[np.ndarray, str]:
+def _detected(rgb: np.ndarray, *, kinds: tuple[str, ...] | None) -> Censors:
     from kintsugi import detect  # imported on use: only detection needs it
 
-    found = detect.detect_mosaic(rgb)
-    if not found.regions:
-        raise NoHoleFound("no mosaic found; nothing written")
-    blocks = ", ".join(f"{r.block}px (phase {r.phase[0]},{r.phase[1]})" for r in found.regions)
-    count = int(np.count_nonzero(found.mask))
-    return found.mask, f"{len(found.regions)} mosaic region(s), {count} px, blocks {blocks}"
+    found = detect.detect_censors(rgb, kinds=kinds)
+    if not found.censors:
+        what = " or ".join(kinds) if kinds else "censor"
+        raise NoHoleFound(f"no {what} found; nothing written")
+    return found
 
 
 def _hole_of(job: Job, picture: io.Picture, *, options: Options) -> tuple[np.ndarray, str]:
     """The hole mask (bool HxW) and the line that reports how it was found."""
-    if options.auto:
-        return _detected(picture.rgb)
     if job.mask_file is not None:
         hole = masks.mask_from_file(job.mask_file, shape=picture.rgb.shape[:2], max_pixels=options.max_pixels)
         count = int(np.count_nonzero(hole))

@@ -94,8 +94,11 @@ def configure_inpaint(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--masks", metavar="DIR", help="mask files (white = hole) with the same base name")
     parser.add_argument(
-        "--auto", action="store_true", help="find mosaics automatically and restore them (no painting needed)"
+        "--auto",
+        action="store_true",
+        help="find censors automatically (mosaics; bars with --kinds) and repair each kind its own way",
     )
+    _add_kinds(parser)
     parser.add_argument("--method", metavar="NAME", help="filling method (see `kintsugi methods`)")
     parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
@@ -124,7 +127,7 @@ def _run_inpaint(inputs: list[Path], options: batch.Options) -> int:
         if not jobs:
             _error(f"no images (PNG, JPEG, WebP, BMP, TIFF) found in {', '.join(map(str, inputs))}")
             return EXIT_FAILED
-        mode = "mosaic restoration" if options.kind == "mosaic" else "inpainting"
+        mode = "censor repair" if options.auto else "mosaic restoration" if options.kind == "mosaic" else "inpainting"
         print(f"kintsugi: {mode} of {len(jobs)} image(s) into {options.output_dir}/", file=sys.stderr)
         summary = batch.run(jobs, options=options, on_outcome=_print_outcome)
     except KintsugiError as exc:
@@ -175,7 +178,10 @@ def _inpaint_options(args: argparse.Namespace) -> tuple[list[Path], batch.Option
         overwrite=args.overwrite,
         max_pixels=args.max_pixels or None,
         auto=args.auto,
+        kinds=args.kinds,
     )
+    if args.kinds is not None and not args.auto:
+        raise KintsugiError("--kinds narrows what --auto finds; give --auto too")
     return inputs, options
 
 
@@ -219,8 +225,9 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="images and/or folders")
     parser.add_argument("-o", "--output", metavar="OUT", required=True, help="output folder")
     parser.add_argument(
-        "--masks", action="store_true", help="write masks (white = mosaic) instead of green-painted images"
+        "--masks", action="store_true", help="write masks (white = censor) instead of green-painted images"
     )
+    _add_kinds(parser)
     parser.add_argument("-r", "--recursive", action="store_true", help="also read sub-folders")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     parser.add_argument(
@@ -229,12 +236,40 @@ def configure_detect(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(max_pixels=io.DEFAULT_MAX_PIXELS)
 
 
+# Censor kinds (kintsugi.detect.KINDS and DEFAULT_KINDS; spelled out here so that building the
+# parser does not import the detection package).
+KINDS = ("mosaic", "bar", "translucent")
+DEFAULT_KINDS = ("mosaic",)
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated censor kinds."""
+    chosen = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    unknown = [k for k in chosen if k not in KINDS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(KINDS)}"
+        )
+    return chosen
+
+
+def _add_kinds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kinds",
+        type=_kinds,
+        metavar="K,K",
+        help=f"censor kinds to find, comma-separated, from {', '.join(KINDS)} (default: {', '.join(DEFAULT_KINDS)}; "
+        "bars are experimental)",
+    )
+
+
 def run_detect(args: argparse.Namespace) -> int:
     options = batch.Options(
         output_dir=Path(args.output),
         recursive=args.recursive,
         overwrite=args.overwrite,
         max_pixels=args.max_pixels or None,
+        kinds=args.kinds,
     )
     try:
         _check_inputs_exist([Path(p) for p in args.inputs])
@@ -253,7 +288,9 @@ def _run_detect(args: argparse.Namespace, options: batch.Options) -> int:
             return EXIT_FAILED
         what = "masks" if args.masks else "green-painted images"
         print(
-            f"kintsugi: detecting mosaics in {len(jobs)} image(s); {what} into {options.output_dir}/", file=sys.stderr
+            f"kintsugi: detecting {', '.join(args.kinds or DEFAULT_KINDS)} in {len(jobs)} image(s); {what} into "
+            f"{options.output_dir}/",
+            file=sys.stderr,
         )
         work = functools.partial(batch.detect_file, options=options, as_mask=args.masks)
         summary = batch.run(jobs, options=options, on_outcome=_print_outcome, work=work)
@@ -315,7 +352,7 @@ COMMANDS: dict[str, Command] = {
         run=run_inpaint,
     ),
     "detect": Command(
-        help="find mosaics and write the images painted green (or masks, with --masks)",
+        help="find censors (mosaics; bars with --kinds); write the images painted green (or masks, with --masks)",
         configure=configure_detect,
         run=run_detect,
     ),

@@ -4,11 +4,19 @@ How green is found:
 
 1. Core: near-pure green (0,255,0): high G, low R and B. Strict enough that art greens (a dress
    at (40,160,60), leaves, lime (50,205,50)) are never core.
-2. Fringe: grown ring by ring from the core, at most ``fringe_radius`` pixels. A ring pixel p
-   joins the hole when it is a blend of pure green and a nearby art colour c that is not hole:
-   p ~ a*green + (1-a)*c with a >= ``min_blend`` and a small residual. That is what a soft
-   brush edge or JPEG ringing produces. Green art next to the bar is not such a blend (its
-   neighbours are the same green, giving a ~ 0), so it stays; growth stops where nothing joins.
+2. Edge profile, per region (kintsugi.paint_edges). A hard pencil edge leaves the art next to
+   the paint untouched; a soft brush (or JPEG) leaves a ramp of green blends whose width is a
+   property of the whole edge. Each ring at distance d = 1, 2, ... from a region's core is
+   un-blended against the art colour continued from further out along the edge normal
+   (p = a*green + (1-a)*c, solved for a); the edge's width is the last ring whose median a is
+   still clearly above zero and falling. A hard edge measures width 0 and its hole is exactly
+   the painted pixels.
+3. Fringe: a soft region takes its measured width whole, then up to _TAIL_RINGS more rings of
+   pixels that each test as a blend of pure green and an art colour c that is not hole:
+   p ~ a*green + (1-a)*c with a small residual, c a nearby colour (JPEG, thin edges) or the
+   colour continued from outside (the faint tail of a wide soft edge). Green art next to the
+   paint is not such a blend (its neighbours are the same green, giving a ~ 0), so it stays.
+4. Pixels next to the hole that still look like paint but were kept are counted for the report.
 
 Only crops around the core are examined for fringe, so the cost follows the painted area.
 """
@@ -23,8 +31,8 @@ import numpy as np
 
 from kintsugi import io, regions
 from kintsugi.errors import MaskError
+from kintsugi.paint_edges import EDGE_ALPHA, GREEN, edge_widths, far_blend
 
-GREEN = np.array([0.0, 255.0, 0.0])
 # Pure green in OpenCV's YCrCb (Cr, Cb) and the tolerances of the chroma-blend test (8-bit units).
 _GREEN_CRCB = cv2.cvtColor(np.uint8([[[0, 255, 0]]]), cv2.COLOR_RGB2YCrCb)[0, 0, 1:].astype(np.float32)
 _CHROMA_MAX_RESIDUAL = 8.0
@@ -37,6 +45,11 @@ _OFFSETS_Y = np.array([dy for dy, _ in _PARTNER_OFFSETS])[None, :]  # 1xK
 _OFFSETS_X = np.array([dx for _, dx in _PARTNER_OFFSETS])[None, :]  # 1xK
 _RING = np.ones((3, 3), np.uint8)
 _CHUNK = 1 << 16  # ring pixels tested at once
+# Pixels at most this far from a hole that still look like paint are reported, not taken.
+_LEFTOVER_REACH = 2
+# Rings tested pixel by pixel beyond a soft edge's measured width.
+_TAIL_RINGS = 3
+_LEFTOVER_ALPHA = 0.15
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class MaskReport:
     hole_pixels: int  # all hole pixels, fringe included
     fringe_pixels: int  # off-green edge pixels (anti-aliasing, JPEG drift) absorbed into the hole
     greenish_pixels: int = 0  # only counted when no hole was found: strongly green, not pure
+    leftover_pixels: int = 0  # next to the hole, still look like paint, left as art
 
     @property
     def empty(self) -> bool:
@@ -65,6 +79,11 @@ class MaskReport:
         text = f"{self.regions} {noun}, {self.hole_pixels:,} px"
         if self.fringe_pixels:
             text += f" (incl. {self.fringe_pixels:,} off-green edge px)"
+        if self.leftover_pixels:
+            text += (
+                f"; {self.leftover_pixels:,} green-ish px touch the hole and were kept as art "
+                "(check the edge; repaint it if it is paint)"
+            )
         return text
 
 
@@ -73,14 +92,14 @@ def green_mask(
     *,
     min_green: int = 220,
     max_other: int = 70,
-    fringe_radius: int = 3,
+    fringe_radius: int = 10,
     min_blend: float = 0.2,
     max_residual: float = 40.0,
 ) -> tuple[np.ndarray, MaskReport]:
     """Hole mask (bool HxW) of the green paint in ``image`` (RGB uint8 HxWx3), and a report.
 
     ``min_green``/``max_other`` bound the core (G >= min_green, R and B <= max_other);
-    ``fringe_radius`` = 0 turns fringe absorption off.
+    ``fringe_radius`` caps the soft-edge width absorbed (0 turns fringe absorption off).
     """
     _check_image(image)
     core = cv2.inRange(image, (0, min_green, 0), (max_other, 255, max_other)) > 0
@@ -88,21 +107,26 @@ def green_mask(
         greenish = _count_greenish(image)
         return core, MaskReport(regions=0, hole_pixels=0, fringe_pixels=0, greenish_pixels=greenish)
     hole = core.copy()
+    leftover = 0
     if fringe_radius > 0:
-        for box in regions.hole_boxes(core, margin=fringe_radius + 2):
+        # The margin holds the far partners (fringe_radius + 2 out) of the outermost ring.
+        for box in regions.hole_boxes(core, margin=2 * fringe_radius + 4):
+            crop = image[box.slices]
             grown = absorb_fringe(
-                image[box.slices],
+                crop,
                 core[box.slices],
                 radius=fringe_radius,
                 min_blend=min_blend,
                 max_residual=max_residual,
             )
             hole[box.slices] |= grown
+            leftover += _count_leftover(crop, grown, reach=fringe_radius, max_residual=max_residual)
     hole_pixels = int(np.count_nonzero(hole))
     report = MaskReport(
         regions=regions.count_regions(hole),
         hole_pixels=hole_pixels,
         fringe_pixels=hole_pixels - int(np.count_nonzero(core)),
+        leftover_pixels=leftover,
     )
     return hole, report
 
@@ -115,10 +139,14 @@ def absorb_fringe(
     min_blend: float,
     max_residual: float,
 ) -> np.ndarray:
-    """Grow ``core`` (bool HxW) by up to ``radius`` rings of green-blend pixels of ``image``.
+    """Grow ``core`` (bool HxW) over its soft edge in ``image``: each region by its measured
+    edge width (at most ``radius``), then by up to _TAIL_RINGS rings of pixels that test as
+    green blends; a hard-edged region does not grow.
 
-    Three tests, any of which admits a ring pixel:
+    Tests, any of which admits a ring pixel:
     - RGB blend: p ~ a*green + (1-a)*c for an outward partner colour c (soft brush edges).
+    - Far blend: the same against the art colour continued from outside along the edge normal,
+      with a >= EDGE_ALPHA: the faint tail of a wide soft edge, whose near partners are green too.
     - Chroma blend: JPEG keeps luma at full resolution but halves chroma, so next to the bar a
       pixel keeps the art's brightness while its CbCr leans toward green. Same blend test in the
       CbCr plane, with the luma required to match the partner's (which keeps a dark green next
@@ -126,25 +154,47 @@ def absorb_fringe(
     - Strong green excess that does not continue outward (three-colour JPEG mixes at ink).
     """
     colours = image.astype(np.float32)  # HxWx3 RGB
+    far = far_blend(colours, core, reach=radius, max_residual=max_residual)
+    limit = edge_widths(far, core, reach=radius)  # HxW int: each pixel's region's edge width
+    if not limit.any():
+        return core.copy()
     ycc = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb).astype(np.float32)  # HxWx3 Y, Cr, Cb
-    hole = core.copy()
-    for _ in range(radius):
-        ring = (cv2.dilate(hole.view(np.uint8), _RING) > 0) & ~hole
+    with np.errstate(invalid="ignore"):
+        far_ok = far.alpha >= EDGE_ALPHA  # NaN (no partner): False
+    # The measured width is taken whole (every pixel there got paint; per-pixel tests would
+    # stop at the first pixel whose partner is unknown), then up to _TAIL_RINGS more rings of
+    # pixels that test as green blends (the tail of curved parts, hidden by ring medians).
+    soft = limit > 0
+    hole = core | (soft & (far.distance <= limit + 0.5))
+    reach = soft & (far.distance <= limit + _TAIL_RINGS + 0.5)
+    for _ in range(_TAIL_RINGS):
+        ring = (cv2.dilate(hole.view(np.uint8), _RING) > 0) & ~hole & reach
         ys, xs = np.nonzero(ring)
         if ys.size == 0:
             break
-        accepted = np.zeros(ys.size, bool)
+        accepted = far_ok[ys, xs]
         # Chunks bound memory (each holds N x 24 x 3 floats) when a picture has green speckles
         # everywhere; a normal painted bar fits in one chunk.
         for start in range(0, ys.size, _CHUNK):
             part = slice(start, start + _CHUNK)
-            accepted[part] = _fringe_test(
+            accepted[part] |= _fringe_test(
                 colours, ycc, ys[part], xs[part], hole=hole, ring=ring, min_blend=min_blend, max_residual=max_residual
             )
         if not accepted.any():
             break
         hole[ys[accepted], xs[accepted]] = True
     return hole
+
+
+def _count_leftover(image: np.ndarray, hole: np.ndarray, *, reach: int, max_residual: float) -> int:
+    """Pixels of ``image`` (RGB uint8 hxwx3) within _LEFTOVER_REACH of ``hole`` that still look
+    like paint (green share >= _LEFTOVER_ALPHA against the art beyond them) but were kept."""
+    near = (cv2.dilate(hole.view(np.uint8), np.ones((2 * _LEFTOVER_REACH + 1,) * 2, np.uint8)) > 0) & ~hole
+    if not near.any():
+        return 0
+    far = far_blend(image.astype(np.float32), hole, reach=reach, max_residual=max_residual)
+    with np.errstate(invalid="ignore"):
+        return int(np.count_nonzero(near & (far.alpha >= _LEFTOVER_ALPHA)))
 
 
 def _fringe_test(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kintsugi.detect import Grid, estimate_grid
+from kintsugi.detect import Grid, cell_padding, estimate_grid
 
 
 def _check(image: np.ndarray, mask: np.ndarray) -> None:
@@ -26,10 +26,7 @@ def _check(image: np.ndarray, mask: np.ndarray) -> None:
 
 def _pads(grid: Grid, shape: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
     """((top, bottom), (left, right)) padding that makes the image whole grid cells."""
-    b = grid.block
-    t = (b - grid.phase_y % b) % b
-    left = (b - grid.phase_x % b) % b
-    return (t, -(shape[0] + t) % b), (left, -(shape[1] + left) % b)
+    return cell_padding(shape, block=grid.block, phase=(grid.phase_y, grid.phase_x))
 
 
 def block_means(image: np.ndarray, mask: np.ndarray, grid: Grid) -> np.ndarray:

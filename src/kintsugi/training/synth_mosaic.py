@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from kintsugi.detect.grid import cell_padding
+
 SAMPLINGS = ("mean", "center")
 
 
@@ -41,25 +43,16 @@ def _check(image: np.ndarray, mask: np.ndarray, block: int) -> None:
         raise ValueError(f"block must be >= 2, got {block}")
 
 
-def _lead(length: int, block: int, phase: int) -> tuple[int, int]:
-    """Padding (before, after) that turns 0..length-1 into whole blocks aligned on `phase`."""
-    before = (block - phase % block) % block
-    after = -(length + before) % block
-    return before, after
-
-
 def _cells_touched(mask: np.ndarray, block: int, phase: tuple[int, int]) -> np.ndarray:
     """bool (ny, nx): the grid cells that contain at least one mask pixel."""
-    (t, b), (left, r) = _lead(mask.shape[0], block, phase[0]), _lead(mask.shape[1], block, phase[1])
-    padded = np.pad(mask, ((t, b), (left, r)))
+    padded = np.pad(mask, cell_padding(mask.shape, block=block, phase=phase))
     ny, nx = padded.shape[0] // block, padded.shape[1] // block
     return padded.reshape(ny, block, nx, block).any(axis=(1, 3))
 
 
 def _expand(cells: np.ndarray, shape: tuple[int, int], block: int, phase: tuple[int, int]) -> np.ndarray:
     """Cell array (ny, nx, ...) → per-pixel array of `shape` (+ trailing dims)."""
-    t, _ = _lead(shape[0], block, phase[0])
-    left, _ = _lead(shape[1], block, phase[1])
+    (t, _), (left, _) = cell_padding(shape, block=block, phase=phase)
     full = np.repeat(np.repeat(cells, block, axis=0), block, axis=1)
     return full[t : t + shape[0], left : left + shape[1]]
 
@@ -79,7 +72,7 @@ def block_values(
     """float32 (ny, nx, 3): each grid cell's colour — the mean of its in-image pixels, or its
     centre pixel (the centre of the in-image part of a partial cell)."""
     h, w = image.shape[:2]
-    (t, b), (left, r) = _lead(h, block, phase[0]), _lead(w, block, phase[1])
+    (t, b), (left, r) = cell_padding((h, w), block=block, phase=phase)
     ny, nx = (h + t + b) // block, (w + left + r) // block
     if sampling == "mean":
         # Sum and count over padded whole cells, so partial border cells average only real pixels.

@@ -1,0 +1,438 @@
+"""Censors on the validation split: green paint, bars, translucent bars, mosaics (issue 14).
+
+    python benchmarks/censors.py [--val data/val] [--n 0] [--seed 0] [--only paint,bars,...]
+
+Every validation image gets synthetic censors from fixed seeds (the same cases on every run).
+
+Tables
+  paint        green paint as users paint. pencil: exact #00FF00 over two rotated bars and one
+               brush stroke, 3-20 px; "art px changed" counts hole pixels outside the paint (the
+               output is bit-identical outside the hole, so those are the only art pixels a
+               repair can change). soft sigma s: the same shapes with a Gaussian edge of sigma s
+               (alpha = blurred mask, paint = a*green + (1-a)*art), also sigma 2 then JPEG q85;
+               "green left" counts pixels outside the hole that are clearly green (G - max(R, B)
+               >= 32) and greener than the art there by >= 32 levels (the art JPEG'd alike).
+               Counted outside the hole: what any fill leaves untouched.
+  bars         detect on images with 1-5 solid bars (black, white, any flat colour, rotated,
+               6-60 px thick) or translucent bars, PNG and JPEG q85: mean IoU with the truth.
+  false alarms share of clean validation images (PNG and JPEG q85) with any detected region.
+  translucent  PSNR inside translucent bars after `inpaint --auto`, by opacity.
+Seconds per image on every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from metrics import psnr  # noqa: E402
+from mosaic import case_rng, iou_ignoring, make_region  # noqa: E402
+
+from kintsugi import engine, masks, repair  # noqa: E402
+from kintsugi.detect import DEFAULT_KINDS, KINDS, detect_censors  # noqa: E402
+from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
+
+GREEN = np.array([0.0, 255.0, 0.0], np.float32)
+SIGMAS = (1.0, 2.0, 3.0)
+GREEN_LEFT_EXCESS = 32
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+def paint_shapes(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """bool HxW: two rotated bars and one brush stroke, thickness 3-20 px, as users paint."""
+    height, width = shape
+    canvas = np.zeros(shape, np.uint8)
+    for _ in range(2):
+        cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+        length = rng.uniform(0.15, 0.4) * min(height, width)
+        thick = rng.uniform(3, 20)
+        box = cv2.boxPoints(((cx, cy), (length, thick), rng.uniform(0, 180)))
+        cv2.fillPoly(canvas, [np.rint(box).astype(np.int32)], 1)
+    points = np.stack([rng.uniform(0.1, 0.9, 4) * width, rng.uniform(0.1, 0.9, 4) * height], axis=1)
+    cv2.polylines(canvas, [np.rint(points).astype(np.int32)], False, 1, thickness=int(rng.integers(3, 12)))
+    return canvas > 0
+
+
+def paint_soft(image: np.ndarray, mask: np.ndarray, *, sigma: float) -> np.ndarray:
+    """A soft brush: opaque green over ``mask``, fading outside it as exp(-d^2 / 2 sigma^2) with
+    the distance d from the mask (a brush's hardness falloff; its tail is longer than that of a
+    blurred step: at sigma 3 the paint is still a >= 0.13 six pixels out)."""
+    distance = cv2.distanceTransform((~mask).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    alpha = np.exp(-(distance**2) / (2 * sigma**2)).astype(np.float32)
+    mixed = image.astype(np.float32) * (1 - alpha[..., None]) + GREEN * alpha[..., None]
+    return np.rint(mixed).astype(np.uint8)
+
+
+def green_excess(image: np.ndarray) -> np.ndarray:
+    channels = image.astype(np.int16)
+    return channels[..., 1] - np.maximum(channels[..., 0], channels[..., 2])
+
+
+def green_left(painted: np.ndarray, hole: np.ndarray, *, art: np.ndarray) -> int:
+    excess, art_excess = green_excess(painted), green_excess(art)
+    left = ~hole & (excess >= GREEN_LEFT_EXCESS) & (excess - art_excess >= GREEN_LEFT_EXCESS)
+    return int(np.count_nonzero(left))
+
+
+def bar_corners(art: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """4x2 float (x, y): a rotated rectangle 6-60 px thick, 3-8 times as long, inside the image,
+    over drawn content: the best of 8 random placements by share of detailed pixels (a censor
+    covers something, as in benchmarks/mosaic.py)."""
+    height, width = art.shape[:2]
+    gray = cv2.cvtColor(art, cv2.COLOR_RGB2GRAY)
+    detail = cv2.Canny(gray, 40, 120) > 0
+    best, best_share = None, -1.0
+    for _ in range(8):
+        thick = rng.uniform(6, 60)
+        length = min(thick * rng.uniform(3, 8), 0.8 * max(height, width))
+        angle = rng.choice([0.0, 90.0, rng.uniform(0, 180)], p=[0.3, 0.2, 0.5])
+        centre = (rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height)
+        corners = cv2.boxPoints((centre, (length, thick), angle)).astype(np.float64)
+        if corners.min() < 2 or corners[:, 0].max() > width - 3 or corners[:, 1].max() > height - 3:
+            continue
+        from kintsugi.detect.rects import polygon_mask
+
+        share = float(detail[polygon_mask(corners, (height, width))].mean())
+        if share > best_share:
+            best, best_share = corners, share
+    return best
+
+
+BAR_COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255)}
+
+
+def draw_bars(
+    art: np.ndarray, rng: np.random.Generator, *, translucent: bool
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour) or
+    translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask, opacities)."""
+    from kintsugi.detect.rects import polygon_mask
+
+    image = art.copy()
+    truth = np.zeros(art.shape[:2], bool)
+    opacities = []
+    for _ in range(int(rng.integers(1, 6))):
+        corners = bar_corners(art, rng)
+        if corners is None:
+            continue
+        mask = polygon_mask(corners, art.shape[:2])
+        if (cv2.dilate(truth.view(np.uint8), np.ones((9, 9), np.uint8)) > 0)[mask].any():
+            continue
+        pick = rng.integers(0, 3)
+        colour = np.array(list(BAR_COLOURS.values())[pick] if pick < 2 else rng.integers(0, 256, 3), np.float32)
+        opacity = float(rng.uniform(0.3, 0.8)) if translucent else 1.0
+        mixed = opacity * colour + (1 - opacity) * image[mask].astype(np.float32)
+        image[mask] = np.rint(mixed).astype(np.uint8)
+        truth |= mask
+        opacities.append(opacity)
+    return image, truth, opacities
+
+
+def iou(found: np.ndarray, truth: np.ndarray) -> float:
+    union = np.count_nonzero(found | truth)
+    return 1.0 if union == 0 else np.count_nonzero(found & truth) / union
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def paint_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    stats: dict[str, list[float]] = defaultdict(list)
+    seconds: dict[str, float] = defaultdict(float)
+    for index, art in enumerate(images):
+        rng = np.random.default_rng([seed, index])
+        mask = paint_shapes(art.shape[:2], rng)
+        painted = art.copy()
+        painted[mask] = (0, 255, 0)
+        start = time.perf_counter()
+        hole, _ = masks.green_mask(painted)
+        seconds["pencil"] += time.perf_counter() - start
+        # Art that itself holds paint-green (G >= 220, R, B <= 70: clip-art lime) is a hole by
+        # the tool's contract; those images are counted apart.
+        art_core = cv2.inRange(art, (0, 220, 0), (70, 255, 70)) > 0
+        changed = int(np.count_nonzero(hole & ~mask & ~art_core))
+        stats["pencil" if not art_core.any() else "pencil own green"].append(changed)
+        cases = [(f"soft sigma {s:g}", s, None) for s in SIGMAS] + [("soft sigma 2 + q85", 2.0, 85)]
+        for name, sigma, quality in cases:
+            soft = paint_soft(art, mask, sigma=sigma)
+            reference = art
+            if quality is not None:
+                soft, reference = jpeg_roundtrip(soft, quality), jpeg_roundtrip(art, quality)
+            start = time.perf_counter()
+            hole, _ = masks.green_mask(soft)
+            seconds[name] += time.perf_counter() - start
+            stats[name].append(green_left(soft, hole, art=reference))
+            # How much art a soft hole takes beyond the visible paint (a >= 0.05 is painted).
+            stats[name + " extra"].append(
+                int(np.count_nonzero(hole & (green_excess(soft) - green_excess(reference) < 12)))
+            )
+    n = len(images)
+    pencil, own = np.array(stats["pencil"]), np.array(stats["pencil own green"], dtype=np.int64)
+    rows.append(
+        (
+            "pencil #00FF00",
+            f"art px changed: mean {pencil.mean():.1f}, max {pencil.max()}, images > 0: "
+            f"{np.count_nonzero(pencil)}/{pencil.size}",
+            f"(art holding paint-green itself, {own.size} images: its own green is a hole by contract; "
+            f"other px changed: images > 0: {np.count_nonzero(own)}, max {own.max(initial=0)})",
+            "",
+            f"{seconds['pencil'] / n:.3f}",
+        )
+    )
+    for name in [f"soft sigma {s:g}" for s in SIGMAS] + ["soft sigma 2 + q85"]:
+        left = np.array(stats[name])
+        extra = np.array(stats[name + " extra"])
+        rows.append(
+            (
+                name,
+                f"green left: mean {left.mean():.1f}, max {left.max()}, images > 50: {np.count_nonzero(left > 50)}/{n}",
+                f"unpainted-looking px in hole: mean {extra.mean():.0f}",
+                "",
+                f"{seconds[name] / n:.3f}",
+            )
+        )
+    return rows
+
+
+def bars_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """detect_censors (all kinds) on images with 1-5 solid or translucent bars, PNG and q85: IoU
+    with the true bars, and with their visible part (bar pixels over art of the bar's colour,
+    unchanged by it, don't-care)."""
+    rows = []
+    for translucent in (False, True):
+        for quality in (None, 85):
+            ious, ious_dc, found_kind, seconds = [], [], [], 0.0
+            for index, art in enumerate(images):
+                rng = np.random.default_rng([seed, index, 7 + translucent])
+                image, truth, _ = draw_bars(art, rng, translucent=translucent)
+                if not truth.any():
+                    continue
+                # Bar pixels over art of the bar's own colour are invisible (the bar left them
+                # as they were): don't-care, as for mosaic blocks over flat paint.
+                visible = truth & (np.abs(image.astype(np.int16) - art).max(axis=-1) >= 8)
+                if quality:
+                    image = jpeg_roundtrip(image, quality)
+                start = time.perf_counter()
+                found = detect_censors(image, kinds=KINDS)
+                seconds += time.perf_counter() - start
+                ious.append(iou(found.mask(), truth))
+                ious_dc.append(iou_ignoring(found.mask(), visible, ignore=truth & ~visible))
+                kind = "translucent" if translucent else "bar"
+                found_kind.append(any(c.kind == kind for c in found.censors))
+            r, dc = np.array(ious), np.array(ious_dc)
+            name = ("translucent bars" if translucent else "solid bars") + (f" q{quality}" if quality else " PNG")
+            rows.append(
+                (
+                    name,
+                    f"n {r.size}",
+                    f"IoU mean {r.mean():.3f}, >= 0.9: {np.mean(r >= 0.9):.0%}; "
+                    f"visible-part IoU mean {dc.mean():.3f}, >= 0.9: {np.mean(dc >= 0.9):.0%}",
+                    f"named {('translucent' if translucent else 'bar')}: {np.mean(found_kind):.0%}",
+                    f"{seconds / max(r.size, 1):.3f} s",
+                )
+            )
+    return rows
+
+
+def translucent_repair_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """PSNR inside translucent bars after `inpaint --auto` (detect_censors + repair_censors),
+    PNG, by the bars' opacity; images whose bars were not all found score what was left."""
+    by_opacity: dict[str, list[float]] = defaultdict(list)
+    oracle: dict[str, list[float]] = defaultdict(list)
+    seconds, n = 0.0, 0
+    for index, art in enumerate(images):
+        rng = np.random.default_rng([seed, index, 8])
+        image, truth, opacities = draw_bars(art, rng, translucent=True)
+        if not truth.any():
+            continue
+        start = time.perf_counter()
+        found = detect_censors(image, kinds=("translucent",))
+        result = repair.repair_censors(image, found)
+        seconds += time.perf_counter() - start
+        n += 1
+        bucket = f"opacity <= {0.5 if max(opacities) <= 0.5 else 0.8}"
+        by_opacity[bucket].append(psnr(result, art, truth))
+        by_opacity["all"].append(psnr(result, art, truth))
+        if iou(found.mask(), truth) >= 0.9:  # how well un-blending does where the bars were found
+            by_opacity["all, bars found (IoU >= 0.9)"].append(psnr(result, art, truth))
+        oracle["all"].append(psnr(image, art, truth))  # left as it is
+    rows = []
+    for bucket, values in sorted(by_opacity.items()):
+        v = np.array(values)
+        rows.append(
+            (
+                f"translucent {bucket}",
+                f"n {v.size}",
+                f"PSNR in bar: mean {v.mean():.2f} dB, median {np.median(v):.2f}, >= 35 dB: {np.mean(v >= 35):.0%}",
+                f"(bar left as is: {np.mean(oracle['all']):.2f} dB)" if bucket == "all" else "",
+                f"{seconds / max(n, 1):.3f} s",
+            )
+        )
+    return rows
+
+
+MOSAIC_BLOCKS = (6, 8, 12, 16, 24)
+
+
+def mosaic_table(images: list[np.ndarray], *, seed: int, e2e: int) -> list[tuple[str, ...]]:
+    """detect_censors on benchmarks/mosaic.py's regions (same seeds): IoU with the visible part,
+    invisible blocks (over flat paint: the mosaic left them identical) don't-care; and for the
+    first ``e2e`` images `--auto` vs `--originals` with the true mask: PSNR inside the region."""
+    rows = []
+    for quality in (None, 85):
+        for block in MOSAIC_BLOCKS:
+            scores, seconds, e2e_auto, e2e_true = [], 0.0, [], []
+            for index, art in enumerate(images):
+                if min(art.shape[:2]) < 6 * block:
+                    continue
+                rng = case_rng(seed, index, block)
+                mask = make_region(rng, art, block)
+                phase = (int(rng.integers(block)), int(rng.integers(block)))
+                region = mosaic_mask(mask, block=block, phase=phase)
+                clean = apply_mosaic(art, mask, block=block, phase=phase)
+                changed = (np.abs(clean.astype(np.int16) - art).max(axis=-1) >= 8) & region
+                visible = mosaic_mask(changed, block=block, phase=phase) & region
+                image = jpeg_roundtrip(clean, quality) if quality else clean
+                start = time.perf_counter()
+                found = detect_censors(image)
+                seconds += time.perf_counter() - start
+                scores.append(iou_ignoring(found.mask("mosaic"), visible, ignore=region & ~visible))
+                if quality is None and len(e2e_auto) < e2e:
+                    auto = repair.repair_censors(image, found)
+                    true = engine.fill_holes(image, region, kind="mosaic")
+                    e2e_auto.append(psnr(auto, art, region))
+                    e2e_true.append(psnr(true, art, region))
+            r = np.array(scores)
+            e2e_text = ""
+            if e2e_auto:
+                gap = np.array(e2e_true) - np.array(e2e_auto)
+                e2e_text = (
+                    f"--auto {np.mean(e2e_auto):.2f} dB vs --originals {np.mean(e2e_true):.2f} dB "
+                    f"(n {len(e2e_auto)}, gap mean {gap.mean():.2f}, max {gap.max():.2f})"
+                )
+            rows.append(
+                (
+                    f"mosaic {block}px {'q' + str(quality) if quality else 'PNG'}",
+                    f"n {r.size}",
+                    f"visible-part IoU mean {r.mean():.3f}, >= 0.9: {np.mean(r >= 0.9):.0%}",
+                    e2e_text,
+                    f"{seconds / max(r.size, 1):.3f} s",
+                )
+            )
+    return rows
+
+
+def false_alarm_table(images: list[np.ndarray]) -> list[tuple[str, ...]]:
+    """Clean images with any region, for the default kinds and for all kinds."""
+    rows = []
+    for kinds in (DEFAULT_KINDS, KINDS):
+        for quality in (None, 85):
+            flagged: dict[str, int] = defaultdict(int)
+            any_flag, seconds = 0, 0.0
+            for art in images:
+                image = jpeg_roundtrip(art, quality) if quality else art
+                start = time.perf_counter()
+                found = detect_censors(image, kinds=kinds)
+                seconds += time.perf_counter() - start
+                any_flag += bool(found.censors)
+                for kind in {c.kind for c in found.censors}:
+                    flagged[kind] += 1
+            n = len(images)
+            per_kind = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"
+            rows.append(
+                (
+                    f"clean {'q' + str(quality) if quality else 'PNG'}, kinds {','.join(kinds)}",
+                    f"n {n}",
+                    f"images with any region: {any_flag} ({any_flag / n:.1%}); by kind: {per_kind}",
+                    "",
+                    f"{seconds / n:.3f} s",
+                )
+            )
+    return rows
+
+
+def speed_table(images: list[np.ndarray], *, seed: int) -> list[tuple[str, ...]]:
+    """Seconds per 1280x720 image (validation art resized), detect and inpaint --auto, with the
+    threads cv2 is given (main sets 2), bars and a mosaic drawn on each; default and all kinds."""
+    rows = []
+    for kinds in (DEFAULT_KINDS, KINDS):
+        detect_s, auto_s = [], []
+        for index, art in enumerate(images[:12]):
+            big = cv2.resize(art, (1280, 720), interpolation=cv2.INTER_CUBIC)
+            rng = np.random.default_rng([seed, index, 9])
+            image, _, _ = draw_bars(big, rng, translucent=bool(index % 2))
+            mask = make_region(case_rng(seed, index, 12), image, 12)
+            image = apply_mosaic(image, mask, block=12, phase=(0, 0))
+            start = time.perf_counter()
+            found = detect_censors(image, kinds=kinds)
+            detect_s.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            found = detect_censors(image, kinds=kinds)
+            repair.repair_censors(image, found)
+            auto_s.append(time.perf_counter() - start)
+        rows.append(
+            (
+                f"1280x720, kinds {','.join(kinds)}",
+                f"n {len(detect_s)}",
+                f"detect {np.mean(detect_s):.3f} s (max {np.max(detect_s):.3f}); "
+                f"inpaint --auto {np.mean(auto_s):.3f} s (max {np.max(auto_s):.3f})",
+                "",
+                "",
+            )
+        )
+    return rows
+
+
+def print_rows(title: str, rows: list[tuple[str, ...]]) -> None:
+    print(f"\n## {title}")
+    for row in rows:
+        print(" | ".join(part for part in row if part))
+
+
+def load_images(folder: Path, *, limit: int) -> list[np.ndarray]:
+    files = sorted(folder.glob("*.png"))
+    if limit:
+        files = files[:limit]
+    return [np.asarray(Image.open(f).convert("RGB")) for f in files]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--val", type=Path, default=Path("data/val"))
+    parser.add_argument("--n", type=int, default=0, help="first N images only (0 = all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", default="paint,bars,translucent,mosaic,false,speed", help="comma-separated tables")
+    parser.add_argument("--e2e", type=int, default=40, help="images for the --auto vs --originals rows")
+    args = parser.parse_args()
+    cv2.setNumThreads(2)
+    images = load_images(args.val, limit=args.n)
+    print(f"{len(images)} validation images from {args.val}")
+    only = set(args.only.split(","))
+    if "paint" in only:
+        print_rows("paint (per image)", paint_table(images, seed=args.seed))
+    if "bars" in only:
+        print_rows("bars: detect (all kinds) vs the true bars", bars_table(images, seed=args.seed))
+    if "translucent" in only:
+        print_rows("translucent bars: inpaint --auto", translucent_repair_table(images, seed=args.seed))
+    if "mosaic" in only:
+        print_rows("mosaics: detect and inpaint --auto", mosaic_table(images, seed=args.seed, e2e=args.e2e))
+    if "false" in only:
+        print_rows("false alarms on clean validation images", false_alarm_table(images))
+    if "speed" in only:
+        print_rows("speed", speed_table(images, seed=args.seed))
+
+
+if __name__ == "__main__":
+    main()

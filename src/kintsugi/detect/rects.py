@@ -1,0 +1,212 @@
+"""Rotated rectangles for bar detection: frames, sampling along their sides, parallel edges.
+
+A Frame is a rotated rectangle (centre, long axis u, short axis v, half sizes). Candidate bars
+come from flat regions (kintsugi.detect.bars) or from pairs of long parallel straight edges
+(line_frames: Hough segments on Canny edges, merged when collinear, paired 6-60 px apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kintsugi.regions import Box
+
+MIN_THICK, MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
+MIN_ASPECT = 2.0
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: kind "bar" (solid) or "translucent"; the rotated rectangle ``corners`` (4x2 float
+    x, y), its ``box``, the bar colour (RGB) and opacity (1.0 for a solid bar)."""
+
+    kind: str
+    corners: np.ndarray
+    box: Box
+    colour: tuple[float, float, float]
+    opacity: float
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """bool HxW: the rectangle's pixels (centres inside it)."""
+        return polygon_mask(self.corners, shape)
+
+
+def polygon_mask(corners: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """bool HxW of the pixels whose centres lie in the convex polygon ``corners`` (Nx2 x, y)."""
+    canvas = np.zeros(shape, np.uint8)
+    # fillConvexPoly with 8 bits of sub-pixel precision: the edge lands where the corners say.
+    cv2.fillConvexPoly(canvas, np.rint(corners * 256).astype(np.int32), 1, lineType=cv2.LINE_8, shift=8)
+    return canvas > 0
+
+
+def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    return Box(max(int(y0), 0), max(int(x0), 0), min(int(y1), shape[0]), min(int(x1), shape[1]))
+
+
+def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Bilinear samples (N x 3 float32) of an RGB image at float coordinates."""
+    mx, my = xs.astype(np.float32).reshape(1, -1), ys.astype(np.float32).reshape(1, -1)
+    return cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A rotated rectangle as centre, unit long axis u, unit short axis v, half length and width."""
+
+    centre: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    half_length: float
+    half_width: float
+
+    @classmethod
+    def from_rect(cls, rect: tuple) -> Frame:
+        (cx, cy), (w, h), angle = rect
+        theta = np.deg2rad(angle)
+        a, b = np.array([np.cos(theta), np.sin(theta)]), np.array([-np.sin(theta), np.cos(theta)])
+        if w < h:
+            w, h, a, b = h, w, b, a
+        return cls(np.array([cx, cy]), a, b, w / 2, h / 2)
+
+    def corners(self) -> np.ndarray:
+        c, u, v, hl, hw = self.centre, self.u, self.v, self.half_length, self.half_width
+        return np.array([c - u * hl - v * hw, c + u * hl - v * hw, c + u * hl + v * hw, c - u * hl + v * hw])
+
+    def side_points(self, offset: float, *, side: int, step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(xs, ys) along the long side ``side`` (-1 or +1), ``offset`` px outward from it
+        (negative: inward), skipping 2 px at each end."""
+        t = np.arange(-self.half_length + 2, self.half_length - 2 + 1e-6, step)
+        points = self.centre + t[:, None] * self.u + (side * (self.half_width + offset)) * self.v
+        return points[:, 0], points[:, 1]
+
+
+def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
+    """The frame shortened or lengthened to the run of ``holds`` (bool, at positions t along
+    the long axis) through its middle; unchanged when the middle does not hold."""
+    mid = int(np.argmin(np.abs(t)))
+    if not holds[mid]:
+        return frame
+    lo = mid
+    while lo > 0 and holds[lo - 1]:
+        lo -= 1
+    hi = mid
+    while hi < t.size - 1 and holds[hi + 1]:
+        hi += 1
+    t0, t1 = t[lo] - 0.5, t[hi] + 0.5
+    centre = frame.centre + frame.u * (t0 + t1) / 2
+    return Frame(centre, frame.u, frame.v, (t1 - t0) / 2, frame.half_width)
+
+
+def line_frames(image: np.ndarray) -> list[Frame]:
+    """Candidate bar rectangles between pairs of long parallel straight edges (Hough segments on
+    Canny edges of each channel), their sides snapped to the strongest step; longest first."""
+    # Edges in every channel: a bar may differ from the art in colour more than in luma.
+    edges = None
+    for plane in cv2.split(image):
+        e = cv2.Canny(plane, 20, 60)
+        edges = e if edges is None else cv2.max(edges, e)
+    segments = cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=15, minLineLength=15, maxLineGap=4)
+    if segments is None:
+        return []
+    segs = segments.reshape(-1, 4).astype(np.float64)  # N x (x1, y1, x2, y2)
+    if len(segs) > 400:  # keep the longest: a busy page has thousands of short ones
+        lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+        segs = segs[np.argsort(-lengths)[:400]]
+    return [snap_sides(image, frame) for frame in _parallel_pairs(segs)]
+
+
+def touches_border(corners: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Letterbox borders and gutters run to the image border; so does this rectangle."""
+    return bool(corners.min() < 0.5 or corners[:, 0].max() > shape[1] - 1.5 or corners[:, 1].max() > shape[0] - 1.5)
+
+
+def duplicate(bar: Bar, bars: list[Bar], shape: tuple[int, int]) -> bool:
+    return any(_overlap(bar, other, shape) > 0.5 for other in bars)
+
+
+def _overlap(a: Bar, b: Bar, shape: tuple[int, int]) -> float:
+    if a.box.y1 <= b.box.y0 or b.box.y1 <= a.box.y0 or a.box.x1 <= b.box.x0 or b.box.x1 <= a.box.x0:
+        return 0.0
+    ma, mb = a.mask(shape), b.mask(shape)
+    return np.count_nonzero(ma & mb) / max(1, min(np.count_nonzero(ma), np.count_nonzero(mb)))
+
+
+def _merge_collinear(segs: np.ndarray) -> list[tuple[np.ndarray, float, float, float]]:
+    """Hough segments (N x 4: x1, y1, x2, y2) merged into lines (u, rho, t0, t1): unit
+    direction, offset along the normal (-u_y, u_x), and the extent along u. Art crossing a bar
+    edge breaks it into pieces; pieces within 1.5 degrees and 2 px of a line join it."""
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    lines: list[list] = []
+    for i in np.argsort(-length):
+        u = d[i] / length[i]
+        if u[0] < 0 or (u[0] == 0 and u[1] < 0):
+            u = -u  # one orientation per direction
+        v = np.array([-u[1], u[0]])
+        ends = segs[i].reshape(2, 2)
+        for line in lines:
+            lu, lv = line[0], np.array([-line[0][1], line[0][0]])
+            if abs(float(u @ lv)) < np.sin(np.deg2rad(1.5)) and np.abs(ends @ lv - line[1]).max() < 2.0:
+                t = ends @ lu
+                line[2], line[3] = min(line[2], t.min()), max(line[3], t.max())
+                break
+        else:
+            t = ends @ u
+            lines.append([u, float(ends.mean(axis=0) @ v), float(t.min()), float(t.max())])
+    return [(u, rho, t0, t1) for u, rho, t0, t1 in lines]
+
+
+def _parallel_pairs(segs: np.ndarray) -> list[Frame]:
+    """Rectangles between pairs of parallel lines 6-60 px apart that overlap along their
+    direction by at least twice their distance; longest first."""
+    lines = _merge_collinear(segs)
+    frames = []
+    for a, (ua, ra, a0, a1) in enumerate(lines):
+        va = np.array([-ua[1], ua[0]])
+        for ub, rb, b0, b1 in lines[a + 1 :]:
+            if abs(float(ub @ va)) >= np.sin(np.deg2rad(2)):
+                continue
+            sign = 1.0 if ub @ ua > 0 else -1.0
+            gap = sign * rb - ra
+            lo, hi = max(a0, sign * b0 if sign > 0 else -b1), min(a1, sign * b1 if sign > 0 else -b0)
+            width = abs(gap)
+            if not (MIN_THICK <= width <= MAX_THICK) or hi - lo < max(20.0, MIN_ASPECT * width):
+                continue
+            centre = ua * (lo + hi) / 2 + va * (ra + gap / 2)
+            frames.append(Frame(centre, ua, va, (hi - lo) / 2, width / 2))
+    frames.sort(key=lambda f: -f.half_length)
+    return frames
+
+
+def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
+    """Move each long side (within ``reach`` px) to where the step across it is largest: Hough lines
+    sit a pixel or two off an edge, and a merged line keeps its first piece's offset."""
+    offsets = np.arange(-reach, reach + 1e-6, 0.5)
+    best = []
+    for side in (-1, 1):
+        # All offsets in one sampling call: (offsets x 2 lines x n points).
+        xs, ys = zip(*(frame.side_points(delta + d, side=side) for delta in offsets for d in (1.0, -1.0)))
+        n = xs[0].size
+        if n == 0:
+            return frame
+        samples = sample(image, np.concatenate(xs), np.concatenate(ys)).reshape(offsets.size, 2, n, 3)
+        steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
+        best.append(float(offsets[int(np.argmax(steps))]))
+    low, high = best  # the -1 side moves by -low along v, the +1 side by +high
+    half_width = frame.half_width + (low + high) / 2
+    if 2 * half_width < MIN_THICK:
+        return frame
+    centre = frame.centre + frame.v * (high - low) / 2
+    return Frame(centre, frame.u, frame.v, frame.half_length, half_width)
+
+
+def snap_ends(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
+    """snap_sides for the two short sides."""
+    swapped = Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length)
+    swapped = snap_sides(image, swapped, reach=reach)
+    return Frame(swapped.centre, frame.u, frame.v, swapped.half_width, swapped.half_length)

@@ -1,0 +1,145 @@
+"""Censor bars: solid and translucent bars found, drawn shapes left alone, un-blending, --kinds."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from synthetic import load, save
+
+from kintsugi import cli, repair
+from kintsugi.detect import KINDS, check_kinds, detect_censors, find_solid_bars, find_translucent_bars
+from kintsugi.detect.bars import polygon_mask
+
+
+def busy_art(height: int = 160, width: int = 220, *, seed: int = 0) -> np.ndarray:
+    """Art that varies everywhere (RGB uint8 HxWx3): colour waves crossed by ink strokes, the
+    kind of content a censor covers."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    chans = [
+        120 + 60 * np.sin(xx / rng.uniform(9, 15) + yy / rng.uniform(11, 19) + rng.uniform(0, 6)) for _ in range(3)
+    ]
+    image = np.clip(np.stack(chans, axis=-1), 0, 255).astype(np.uint8)
+    for _ in range(14):
+        p0 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        p1 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.line(image, p0, p1, (20, 20, 30), 2)
+    return image
+
+
+def bar(centre: tuple[float, float], size: tuple[float, float], angle: float) -> np.ndarray:
+    return cv2.boxPoints((centre, size, angle)).astype(np.float64)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return np.count_nonzero(a & b) / max(np.count_nonzero(a | b), 1)
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (255, 255, 255), (200, 40, 160)], ids=["black", "white", "magenta"])
+@pytest.mark.parametrize("angle", [0.0, 27.0])
+def test_solid_bar_is_found(colour, angle):
+    image = busy_art()
+    corners = bar((110, 80), (120, 22), angle)
+    truth = polygon_mask(corners, image.shape[:2])
+    image[truth] = colour
+    found = find_solid_bars(image)
+    assert len(found) == 1 and found[0].kind == "bar"
+    assert iou(found[0].mask(image.shape[:2]), truth) >= 0.9
+
+
+def test_translucent_bar_is_found_and_unblended():
+    art = busy_art(seed=1)
+    corners = bar((110, 80), (130, 26), 12.0)
+    truth = polygon_mask(corners, art.shape[:2])
+    image = art.copy()
+    image[truth] = np.rint(0.6 * np.array([10, 10, 10]) + 0.4 * art[truth]).astype(np.uint8)
+    found = detect_censors(image, kinds=("translucent",))
+    assert [c.kind for c in found.censors] == ["translucent"]
+    censor = found.censors[0]
+    assert abs(censor.opacity - 0.6) < 0.05
+    assert iou(found.mask(), truth) >= 0.9
+    result = repair.repair_censors(image, found)
+    error = np.abs(result[truth].astype(int) - art[truth]).mean()
+    assert error < 6, f"mean error {error:.1f} levels inside the bar"
+    outside = ~found.mask()
+    assert np.array_equal(result[outside], image[outside])  # bit-identical outside
+
+
+NEGATIVES = ["outlined-rectangle", "speech-bubble", "letterbox", "bold-letter", "flat-fill"]
+
+
+@pytest.mark.parametrize("kind", NEGATIVES)
+def test_drawn_shapes_are_not_bars(kind):
+    image = np.full((160, 220, 3), 250, np.uint8)
+    if kind == "outlined-rectangle":  # a sign: flat fill inside one ink outline
+        cv2.rectangle(image, (40, 60), (180, 90), (230, 200, 80), -1)
+        cv2.rectangle(image, (40, 60), (180, 90), (20, 20, 30), 2)
+    elif kind == "speech-bubble":
+        image = busy_art(seed=2)
+        cv2.ellipse(image, (110, 80), (70, 28), 0, 0, 360, (255, 255, 255), -1)
+        cv2.ellipse(image, (110, 80), (70, 28), 0, 0, 360, (0, 0, 0), 2)
+    elif kind == "letterbox":  # black borders over busy art, edge to edge
+        image = busy_art(seed=3)
+        image[:20] = 0
+        image[-20:] = 0
+    elif kind == "bold-letter":
+        for x in range(30, 200, 30):
+            image[40:120, x : x + 9] = 0
+    elif kind == "flat-fill":  # anime-style fills: shapes of flat colour with ink lines
+        cv2.ellipse(image, (80, 80), (60, 40), 20, 0, 360, (250, 214, 190), -1)
+        cv2.ellipse(image, (80, 80), (60, 40), 20, 0, 360, (20, 20, 30), 2)
+        cv2.rectangle(image, (140, 30), (200, 140), (40, 40, 50), -1)  # black hair block
+    found = detect_censors(image, kinds=KINDS)
+    assert found.censors == []
+
+
+def test_kinds_default_and_validation():
+    assert check_kinds(None) == ("mosaic",)
+    assert check_kinds(["bar", "bar", "mosaic"]) == ("bar", "mosaic")
+    with pytest.raises(ValueError, match="unknown censor kind"):
+        check_kinds(["stripes"])
+
+
+def test_solid_bar_not_found_unless_asked():
+    image = busy_art()
+    image[polygon_mask(bar((110, 80), (120, 22), 0.0), image.shape[:2])] = 0
+    assert detect_censors(image).censors == []  # default kinds: mosaics only
+    assert [c.kind for c in detect_censors(image, kinds=("bar",)).censors] == ["bar"]
+    assert find_translucent_bars(image) == []  # a solid bar is no translucent one
+
+
+def test_cli_detect_kinds(tmp_path, capsys):
+    image = busy_art()
+    truth = polygon_mask(bar((110, 80), (120, 22), 0.0), image.shape[:2])
+    image[truth] = 0
+    save(tmp_path / "in" / "b.png", image)
+    assert cli.main(["detect", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--kinds", "bar", "--masks"]) == 0
+    assert "1 bar" in capsys.readouterr().out
+    assert cli.main(["inpaint", str(tmp_path / "in"), "-o", str(tmp_path / "o2"), "--kinds", "bar"]) == 2
+    with pytest.raises(SystemExit):
+        cli.main(["detect", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--kinds", "stripes"])
+
+
+def test_cli_inpaint_auto_repairs_bars_and_keeps_the_rest(tmp_path):
+    image = busy_art()
+    truth = polygon_mask(bar((110, 80), (120, 22), 0.0), image.shape[:2])
+    art = image.copy()
+    image[truth] = 0
+    save(tmp_path / "in" / "b.png", image)
+    argv = ["inpaint", "--auto", "--kinds", "mosaic,bar", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    assert cli.main(argv) == 0
+    out = load(tmp_path / "out" / "b.png")[..., :3]
+    found = detect_censors(image, kinds=("bar",)).mask()
+    assert np.array_equal(out[~found], image[~found])  # bit-identical outside what was found
+    before = np.abs(image[truth].astype(int) - art[truth]).mean()
+    after = np.abs(out[truth].astype(int) - art[truth]).mean()
+    assert after < before / 2
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 40), (40, 7), (3, 200)])
+def test_tiny_images_find_nothing_and_do_not_crash(shape):
+    image = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    found = detect_censors(image, kinds=KINDS)
+    assert found.censors == []
+    assert np.array_equal(repair.repair_censors(image, found), image)
