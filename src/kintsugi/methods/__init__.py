@@ -192,6 +192,9 @@ def _load_model(kind: str) -> Fill:
     return model.load() if kind == "inpaint" else model.load(kind)
 
 
+HYBRID_NET_SIDE = 512  # the network's working size inside `hybrid` (the texture runs at full size)
+
+
 def _load_hybrid() -> Fill:
     from kintsugi import engine
     from kintsugi.methods import model, texture
@@ -205,9 +208,6 @@ def _load_hybrid() -> Fill:
         return texture.synthesize(image, mask, structure)
 
     return fill
-
-
-HYBRID_NET_SIDE = 512  # the network's working size inside `hybrid` (the texture runs at full size)
 
 
 def _load_mosaic_cubic() -> Fill:
