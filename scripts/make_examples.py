@@ -169,7 +169,6 @@ def main() -> None:
     # The README picture, made by the tool itself.
     import kintsugi
     from kintsugi.masks import green_mask
-
     from kintsugi.training.synth_art import halftone
 
     mask, _ = green_mask(brushed)
