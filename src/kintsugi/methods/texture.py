@@ -41,7 +41,7 @@ class TextureConfig:
     threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
     votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
-    smooth: bool = True  # blur the final low-pass correction field
+    smooth: float = 1.0  # sigma (px) of the blur of the final low-pass correction field; 0: none
 
 
 def _blur(a: np.ndarray) -> np.ndarray:
@@ -235,7 +235,7 @@ class _Level:
         return best_k
 
     def copy(
-        self, found: np.ndarray, oy: np.ndarray, ox: np.ndarray, *, threshold: float, smooth: bool = False
+        self, found: np.ndarray, oy: np.ndarray, ox: np.ndarray, *, threshold: float, smooth: float = 0.0
     ) -> np.ndarray:
         """Values (m x 3 float32) for the tile pixels ``found``, copied from their shifts and
         corrected by the low-pass difference beyond ``threshold``; the target's luma follows."""
@@ -248,7 +248,8 @@ class _Level:
             field = np.zeros(self.lp.shape, np.float32)
             weight = np.zeros(self.mask.shape, np.float32)
             field[ty, tx], weight[ty, tx] = corr, 1.0
-            field, weight = _blur(field), _blur(weight)
+            field = cv2.GaussianBlur(field, (0, 0), smooth)
+            weight = cv2.GaussianBlur(weight, (0, 0), smooth)
             corr = field[ty, tx] / np.maximum(weight[ty, tx], 1e-3)[:, None]
         corr = np.sign(corr) * np.maximum(np.abs(corr) - threshold, 0.0)
         value = self.known_img[sy, sx] + corr
