@@ -1,6 +1,6 @@
 """Inpainting quality on the validation split: hybrid and model vs OpenCV Telea / NS vs PatchMatch.
 
-    python benchmarks/quality.py [--n 24] [--val data/val] [--extra NAME=PATH.onnx ...] [--single-pass]
+    python benchmarks/quality.py [--n 24] [--offset 0] [--val data/val] [--extra NAME=PATH.onnx ...]
 
 Prints one table per family: colour art (bars; strokes by hole ratio) and black-and-white manga
 pages (the validation art screened by `synth_art.manga_page`, and procedural art screened the
@@ -50,8 +50,8 @@ FAMILIES = {  # name → (art, mask family, hole-ratio range); art: colour, mang
 PROCEDURAL_SEED0 = 500_000  # below the training art's seeds (SYNTH_TRAIN_SEED0): never trained on
 
 
-def load_val(folder: Path, n: int) -> list[np.ndarray]:
-    files = sorted(folder.glob("*.png"))[:n]
+def load_val(folder: Path, n: int, *, offset: int = 0) -> list[np.ndarray]:
+    files = sorted(folder.glob("*.png"))[offset : offset + n]
     if not files:
         raise SystemExit(
             f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
@@ -138,12 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--val", type=Path, default=Path("data/val"))
     ap.add_argument("--n", type=int, default=24, help="validation images per family")
+    ap.add_argument("--offset", type=int, default=0, help="skip this many validation images (sorted by name)")
     ap.add_argument("--extra", action="append", default=[], help="NAME=PATH.onnx, another row")
     ap.add_argument("--single-pass", action="store_true", help="add the shipped network without flips")
     ap.add_argument("--families", help="comma-separated subset of the families")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     args = ap.parse_args(argv)
-    images = load_val(args.val, args.n)
+    images = load_val(args.val, args.n, offset=args.offset)
     table = build_methods(args.extra, single_pass=args.single_pass)
     for fn in table.values():  # warm-up: sessions are built once per batch, not per image
         fn(images[0], random_mask(np.random.default_rng(0), images[0].shape[:2]))
