@@ -71,9 +71,15 @@ def main() -> int:
 
         with Image.open(args.image) as im:
             rgb = np.asarray(im.convert("RGB")).copy()
-        hole = (rgb == GREEN).all(axis=2)
-        assert hole.any(), f"{args.image} has no green paint"
-        body, content_type = multipart({"image": png(rgb), "mask": png(hole.astype(np.uint8) * 255)})
+        assert (rgb == GREEN).all(axis=2).any(), f"{args.image} has no green paint"
+        # The page's flow: the server finds the green (its anti-aliased edge included), then repairs.
+        body, content_type = multipart({"image": png(rgb)})
+        request = urllib.request.Request(url + "api/green-mask", data=body, headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            mask_png = answer.read()
+            hole = np.asarray(Image.open(io.BytesIO(mask_png)).convert("L")) > 127
+        assert (hole | ~(rgb == GREEN).all(axis=2)).all(), "the green mask misses painted pixels"
+        body, content_type = multipart({"image": png(rgb), "mask": mask_png})
         request = urllib.request.Request(url + "api/repair", data=body, headers={"Content-Type": content_type})
         t0 = time.perf_counter()
         with urllib.request.urlopen(request, timeout=300) as answer:
