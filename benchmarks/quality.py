@@ -112,13 +112,15 @@ def paint_green(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def art_for(kind: str, images: list[np.ndarray], idx: int) -> np.ndarray:
-    """The idx-th truth image of an art kind; the same one on every run."""
+def art_for(kind: str, images: list[np.ndarray], idx: int, *, offset: int = 0) -> np.ndarray:
+    """The idx-th truth image of an art kind (``offset``: where the images start in the split);
+    the same one on every run."""
     if kind == "colour":
         return images[idx]
     if kind == "manga":
-        return manga_page(images[idx], np.random.default_rng(idx))
-    return manga_page(generate(np.random.default_rng(PROCEDURAL_SEED0 + idx)), np.random.default_rng(idx))
+        return manga_page(images[idx], np.random.default_rng(offset + idx))
+    seed = offset + idx
+    return manga_page(generate(np.random.default_rng(PROCEDURAL_SEED0 + seed)), np.random.default_rng(seed))
 
 
 def crop_around(images: list[np.ndarray], mask: np.ndarray, side: int = 128) -> list[np.ndarray]:
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         rng = np.random.default_rng(fam_index)  # the same masks on every run
         scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for idx in range(len(images)):
-            img = art_for(art, images, idx)
+            img = art_for(art, images, idx, offset=args.offset)
             mask = random_mask(rng, img.shape[:2], family=family, ratio_range=ratios)
             outs = {}
             for name, fn in table.items():

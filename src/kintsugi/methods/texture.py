@@ -37,7 +37,7 @@ class TextureConfig:
     directions: int = 12
     iterations: int = 2
     structure_weight: float = 1.0  # weight of the low-pass match against the texture match
-    snap: float = 0.25  # search radius around a candidate for an autocorrelation peak, per px of its length
+    snap: float = 0.5  # search radius around a candidate for an autocorrelation peak, per px of its length
     threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
     votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
