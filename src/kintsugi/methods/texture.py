@@ -10,10 +10,12 @@ takes the pixel at ``p + o``, chosen so that
 - the copied patch agrees with what is already known or copied around ``p`` (screentone and
   hatching continue in phase, seams stay rare).
 
-Candidates are shifts in 12 directions at growing distances, each snapped to the nearest peak of
-the known texture's autocorrelation: for a regular screen the candidates are its lattice vectors,
-so the copied dots continue in phase. The copy is then corrected by the low-pass difference
-between target and source (soft-thresholded, so a copy that already fits stays exact).
+Candidates are shifts in 12 directions at growing distances, each snapped to the strongest peak
+of the known texture's autocorrelation near it: for a regular screen the candidates are its
+lattice vectors, so the copied dots continue in phase. Large holes choose at half resolution
+and refine by a pixel at full size; a 3x3 majority vote removes lone choices. The copy is then
+corrected by the low-pass difference between target and source (blurred, soft-thresholded, so
+a copy that already fits stays exact).
 
 Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
 surroundings hold only two grey levels (a bitonal page) is filled with those two.
@@ -46,10 +48,6 @@ class TextureConfig:
 
 def _blur(a: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(a, (0, 0), SIGMA)
-
-
-def _box(a: np.ndarray, k: int) -> np.ndarray:
-    return cv2.boxFilter(a, -1, (k, k), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
 
 def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np.ndarray:
