@@ -173,7 +173,8 @@ class _Level:
         self.mask, self.known_img, self.pad, self.wp = mask, known_img, pad, w + 2 * pad
         self.lp = _blur(known_img)
         ys, xs = _hole_tiles(mask, halo=cfg.patch // 2)
-        dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        # A mask without a known pixel gets FLT_MAX distances from OpenCV: clip to the crop.
+        dist = np.minimum(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5), float(h + w))
         reach = dist[ys, xs].reshape(len(ys), -1).max(1)
         order = np.argsort(-reach, kind="stable")  # deepest tiles first
         self.ys, self.xs, self.tile_reach = ys[order], xs[order], reach[order]
@@ -320,7 +321,10 @@ def synthesize(
     known_img = np.where(mask[..., None], structure, image).astype(np.float32)  # (h, w, 3)
     pad = int(np.abs(offsets).max()) + 2
     fine = _Level(known_img, mask, pad=pad, cfg=cfg)
-    if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE:
+    coarse_all_hole = (
+        cv2.resize(mask.astype(np.float32), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) > 0
+    ).all()
+    if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE or coarse_all_hole:
         best_k, found = _shared_search(fine, offsets, cfg)
         chosen = offsets[best_k[found]]
         value = fine.copy(found, chosen[:, 0], chosen[:, 1], threshold=cfg.threshold, smooth=cfg.smooth)
