@@ -32,9 +32,14 @@ def test_autocorrelation_peaks_at_the_screen_period():
 
 def test_candidates_include_lattice_vectors_of_a_screen():
     img, mask = _screen(period=6), _hole()
-    offsets = texture.candidate_offsets(img, mask, config=texture.TextureConfig())
+    offsets, regular = texture.candidate_offsets(img, mask, config=texture.TextureConfig())
     on_lattice = [(dy % 6 == 0 and dx % 6 == 0) for dy, dx in offsets]
-    assert np.mean(on_lattice) > 0.8
+    assert regular and np.mean(on_lattice) > 0.8
+    # On a grey page only what snapped to a peak is kept (a short shift may snap to a peak's
+    # shoulder, 0.53 at 5 px against 1.0 at 6: a known weakness), so more of it is on the lattice.
+    lattice, _ = texture.candidate_offsets(img, mask, config=texture.TextureConfig(), lattice_only=True)
+    assert len(lattice) <= len(offsets)
+    assert np.mean([(dy % 6 == 0 and dx % 6 == 0) for dy, dx in lattice]) >= np.mean(on_lattice)
 
 
 def test_screentone_continues_in_phase():

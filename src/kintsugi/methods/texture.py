@@ -25,7 +25,7 @@ Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -87,9 +87,13 @@ def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np
     return np.where(count > minimum, num / np.maximum(count, 1.0) / max(var, 1e-6), 0.0).astype(np.float32)
 
 
-def candidate_offsets(image: np.ndarray, mask: np.ndarray, *, config: TextureConfig) -> np.ndarray:
+def candidate_offsets(
+    image: np.ndarray, mask: np.ndarray, *, config: TextureConfig, lattice_only: bool = False
+) -> tuple[np.ndarray, bool]:
     """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
-    past the hole, each snapped to the strongest autocorrelation peak near it."""
+    past the hole, each snapped to the strongest autocorrelation peak near it; and whether
+    the texture is a regular screen (most candidates found a peak). With ``lattice_only``, a
+    regular screen keeps only its lattice: a short shift off it copies the screen out of phase."""
     h, w = mask.shape
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     reach = float(dist.max())
@@ -106,7 +110,7 @@ def candidate_offsets(image: np.ndarray, mask: np.ndarray, *, config: TextureCon
     # The blur mixes hole content into the pixels next to it: their detail is no evidence.
     ring = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     weight = (~ring).astype(np.float32)
-    out = set()
+    out, snapped = set(), set()
     if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
         ac = autocorrelation(hp, weight, max_shift=int(max(radii) * (1 + config.snap)) + 2)
         for dy, dx in raw:
@@ -120,13 +124,16 @@ def candidate_offsets(image: np.ndarray, mask: np.ndarray, *, config: TextureCon
                 continue
             iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
             if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
-                out.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
+                snapped.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
             else:
                 out.add((dy, dx))
+        snapped.discard((0, 0))
+        regular = len(snapped) >= len(out)
+        out = snapped if lattice_only and regular else out | snapped
     else:
-        out = raw
+        out, regular = raw, False
     out.discard((0, 0))
-    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
+    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2), regular
 
 
 TILE = 16  # hole pixels are processed in TILE x TILE tiles; tiles without hole are skipped
@@ -315,7 +322,14 @@ def synthesize(
     if not mask.any() or mask.all():
         return structure.copy()
     h, w = mask.shape
-    offsets = candidate_offsets(image, mask, config=cfg)
+    known = image[~mask]
+    grey_page = bool(np.all(known[:, 0] == known[:, 1]) and np.all(known[:, 1] == known[:, 2]))
+    # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
+    offsets, regular = candidate_offsets(image, mask, config=cfg, lattice_only=grey_page)
+    if grey_page and regular:
+        # ... and the copies stay exact: the network's low-pass there is a smear of the
+        # screen, the wrong tone to correct towards.
+        cfg = replace(cfg, threshold=float("inf"))
     if len(offsets) == 0:
         return structure.copy()
     known_img = np.where(mask[..., None], structure, image).astype(np.float32)  # (h, w, 3)
