@@ -18,7 +18,8 @@ corrected by the low-pass difference between target and source (blurred, soft-th
 a copy that already fits stays exact).
 
 Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
-surroundings hold only two grey levels (a bitonal page) is filled with those two.
+surroundings hold only two grey levels (a bitonal page) is filled with those two. On a grey page
+with a regular screen only the screen's lattice is copied from, without correction.
 
 Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
 """
