@@ -4,7 +4,7 @@ carried through, page rules (grey stays grey, bitonal stays bitonal)."""
 import numpy as np
 import pytest
 
-from kintsugi.methods import classical, texture
+from kintsugi.methods import classical, shifts, texture
 from kintsugi.training.synth_art import screentone
 
 
@@ -24,7 +24,7 @@ def _hole(h: int = 96, w: int = 96, box: tuple[int, int, int, int] = (36, 30, 60
 def test_autocorrelation_peaks_at_the_screen_period():
     img = _screen(period=6).astype(np.float32)[..., 0]
     hp = img - img.mean()
-    ac = texture.autocorrelation(hp, np.ones_like(hp), max_shift=20)
+    ac = shifts.autocorrelation(hp, np.ones_like(hp), max_shift=20)
     h, w = hp.shape
     assert ac[h - 1, w - 1 + 6] > 0.9 and ac[h - 1 + 6, w - 1] > 0.9
     assert ac[h - 1, w - 1 + 3] < 0.2  # half a period: out of phase
@@ -32,12 +32,14 @@ def test_autocorrelation_peaks_at_the_screen_period():
 
 def test_candidates_include_lattice_vectors_of_a_screen():
     img, mask = _screen(period=6), _hole()
-    offsets, regular = texture.candidate_offsets(img, mask, config=texture.TextureConfig())
+    cfg = texture.TextureConfig()
+    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap}
+    offsets, regular = shifts.candidate_offsets(img, mask, **knobs)
     on_lattice = [(dy % 6 == 0 and dx % 6 == 0) for dy, dx in offsets]
     assert regular and np.mean(on_lattice) > 0.8
     # On a grey page only what snapped to a peak is kept (a short shift may snap to a peak's
     # shoulder, 0.53 at 5 px against 1.0 at 6: a known weakness), so more of it is on the lattice.
-    lattice, _ = texture.candidate_offsets(img, mask, config=texture.TextureConfig(), lattice_only=True)
+    lattice, _ = shifts.candidate_offsets(img, mask, **knobs, lattice_only=True)
     assert len(lattice) <= len(offsets)
     assert np.mean([(dy % 6 == 0 and dx % 6 == 0) for dy, dx in lattice]) >= np.mean(on_lattice)
 

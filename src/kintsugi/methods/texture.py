@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-SIGMA = 2.0  # structure / detail boundary (the benchmark's too)
+from kintsugi.methods.shifts import candidate_offsets, lowpass
 
 
 @dataclass(frozen=True)
@@ -45,96 +45,6 @@ class TextureConfig:
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
     votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
     smooth: float = 1.0  # sigma (px) of the blur of the final low-pass correction field; 0: none
-
-
-def _blur(a: np.ndarray) -> np.ndarray:
-    return cv2.GaussianBlur(a, (0, 0), SIGMA)
-
-
-def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np.ndarray:
-    """Normalised autocorrelation of a high-pass luma image hp (HxW float32) over the pixels
-    where weight (HxW float32, 0/1) is set, at every shift: (2H-1)x(2W-1), centre = shift 0;
-    exact for shifts up to ``max_shift`` (the FFT is padded that far, not to twice the size).
-
-    Masked correlation via FFT: sum of hp(p)hp(p+o) over pairs both known, divided by the
-    pairs' count and the texture's variance.
-    """
-    h, w = hp.shape
-    fh = cv2.getOptimalDFTSize(h + min(h, max_shift + 1))
-    fw = cv2.getOptimalDFTSize(w + min(w, max_shift + 1))
-    x = hp * weight
-
-    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # OpenCV's float32 DFT: several times faster than numpy's float64 one here.
-        def spectrum(x: np.ndarray) -> np.ndarray:
-            padded = np.zeros((fh, fw), np.float32)
-            padded[:h, :w] = x
-            return cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
-
-        fa = spectrum(a)
-        fb = fa if b is a else spectrum(b)
-        c = cv2.idft(cv2.mulSpectrums(fa, fb, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
-        c = np.fft.fftshift(c)
-        cy, cx = fh // 2, fw // 2
-        out = np.zeros((2 * h - 1, 2 * w - 1), c.dtype)
-        ry, rx = min(h - 1, cy, fh - cy - 1), min(w - 1, cx, fw - cx - 1)
-        out[h - 1 - ry : h + ry, w - 1 - rx : w + rx] = c[cy - ry : cy + ry + 1, cx - rx : cx + rx + 1]
-        return out
-
-    num = corr(x, x)
-    count = corr(weight, weight)
-    var = float((x * x).sum() / max(weight.sum(), 1.0))
-    minimum = 0.1 * max(weight.sum(), 1.0)  # too few overlapping pairs: no evidence
-    return np.where(count > minimum, num / np.maximum(count, 1.0) / max(var, 1e-6), 0.0).astype(np.float32)
-
-
-def candidate_offsets(
-    image: np.ndarray, mask: np.ndarray, *, config: TextureConfig, lattice_only: bool = False
-) -> tuple[np.ndarray, bool]:
-    """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
-    past the hole, each snapped to the strongest autocorrelation peak near it; and whether
-    the texture is a regular screen (most candidates found a peak). With ``lattice_only``, a
-    regular screen keeps only its lattice: a short shift off it copies the screen out of phase."""
-    h, w = mask.shape
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-    reach = float(dist.max())
-    radii: list[float] = []
-    r = 3.0
-    while r < config.reach * reach + 8 and r < max(h, w):
-        radii.append(r)
-        r *= 1.5
-    angles = np.arange(config.directions) * (2 * np.pi / config.directions)
-    raw = {(round(rad * np.sin(a)), round(rad * np.cos(a))) for rad in radii for a in angles}
-    raw.discard((0, 0))
-    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    hp = luma - _blur(luma)
-    # The blur mixes hole content into the pixels next to it: their detail is no evidence.
-    ring = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    weight = (~ring).astype(np.float32)
-    out, snapped = set(), set()
-    if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
-        ac = autocorrelation(hp, weight, max_shift=int(max(radii) * (1 + config.snap)) + 2)
-        for dy, dx in raw:
-            # A line a few degrees off a candidate's direction lands farther off at long range.
-            s = max(2, round(config.snap * np.hypot(dy, dx)))
-            cy, cx = dy + h - 1, dx + w - 1
-            y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
-            x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
-            win = ac[y0:y1, x0:x1]
-            if win.size == 0:
-                continue
-            iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
-            if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
-                snapped.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
-            else:
-                out.add((dy, dx))
-        snapped.discard((0, 0))
-        regular = len(snapped) >= len(out)
-        out = snapped if lattice_only and regular else out | snapped
-    else:
-        out, regular = raw, False
-    out.discard((0, 0))
-    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2), regular
 
 
 TILE = 16  # hole pixels are processed in TILE x TILE tiles; tiles without hole are skipped
@@ -179,7 +89,7 @@ class _Level:
     def __init__(self, known_img: np.ndarray, mask: np.ndarray, *, pad: int, cfg: TextureConfig) -> None:
         h, w = mask.shape
         self.mask, self.known_img, self.pad, self.wp = mask, known_img, pad, w + 2 * pad
-        self.lp = _blur(known_img)
+        self.lp = lowpass(known_img)
         ys, xs = _hole_tiles(mask, halo=cfg.patch // 2)
         # A mask without a known pixel gets FLT_MAX distances from OpenCV: clip to the crop.
         dist = np.minimum(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5), float(h + w))
@@ -326,7 +236,9 @@ def synthesize(
     known = image[~mask]
     grey_page = bool(np.all(known[:, 0] == known[:, 1]) and np.all(known[:, 1] == known[:, 2]))
     # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
-    offsets, regular = candidate_offsets(image, mask, config=cfg, lattice_only=grey_page)
+    offsets, regular = candidate_offsets(
+        image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap, lattice_only=grey_page
+    )
     if grey_page and regular:
         # ... and the copies stay exact: the network's low-pass there is a smear of the
         # screen, the wrong tone to correct towards.

@@ -1,0 +1,104 @@
+"""Candidate shifts for copying texture into a hole: where a hole pixel may copy from.
+
+Shifts in several directions at growing distances, each snapped to the strongest peak of the
+known texture's masked autocorrelation near it, so that a regular screen is copied along its
+lattice (in phase). Numpy + OpenCV; images RGB uint8 HxWx3, masks bool HxW (True = hole).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIGMA = 2.0  # structure / detail boundary (the benchmark's too)
+
+
+def lowpass(a: np.ndarray) -> np.ndarray:
+    """The sigma-2 Gaussian blur that separates structure from detail (float arrays)."""
+    return cv2.GaussianBlur(a, (0, 0), SIGMA)
+
+
+def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np.ndarray:
+    """Normalised autocorrelation of a high-pass luma image hp (HxW float32) over the pixels
+    where weight (HxW float32, 0/1) is set, at every shift: (2H-1)x(2W-1), centre = shift 0;
+    exact for shifts up to ``max_shift`` (the FFT is padded that far, not to twice the size).
+
+    Masked correlation via FFT: sum of hp(p)hp(p+o) over pairs both known, divided by the
+    pairs' count and the texture's variance.
+    """
+    h, w = hp.shape
+    fh = cv2.getOptimalDFTSize(h + min(h, max_shift + 1))
+    fw = cv2.getOptimalDFTSize(w + min(w, max_shift + 1))
+    x = hp * weight
+
+    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # OpenCV's float32 DFT: several times faster than numpy's float64 one here.
+        def spectrum(x: np.ndarray) -> np.ndarray:
+            padded = np.zeros((fh, fw), np.float32)
+            padded[:h, :w] = x
+            return cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
+
+        fa = spectrum(a)
+        fb = fa if b is a else spectrum(b)
+        c = cv2.idft(cv2.mulSpectrums(fa, fb, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+        c = np.fft.fftshift(c)
+        cy, cx = fh // 2, fw // 2
+        out = np.zeros((2 * h - 1, 2 * w - 1), c.dtype)
+        ry, rx = min(h - 1, cy, fh - cy - 1), min(w - 1, cx, fw - cx - 1)
+        out[h - 1 - ry : h + ry, w - 1 - rx : w + rx] = c[cy - ry : cy + ry + 1, cx - rx : cx + rx + 1]
+        return out
+
+    num = corr(x, x)
+    count = corr(weight, weight)
+    var = float((x * x).sum() / max(weight.sum(), 1.0))
+    minimum = 0.1 * max(weight.sum(), 1.0)  # too few overlapping pairs: no evidence
+    return np.where(count > minimum, num / np.maximum(count, 1.0) / max(var, 1e-6), 0.0).astype(np.float32)
+
+
+def candidate_offsets(
+    image: np.ndarray, mask: np.ndarray, *, directions: int, reach: float, snap: float, lattice_only: bool = False
+) -> tuple[np.ndarray, bool]:
+    """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
+    past the hole, each snapped to the strongest autocorrelation peak near it; and whether
+    the texture is a regular screen (most candidates found a peak). With ``lattice_only``, a
+    regular screen keeps only its lattice: a short shift off it copies the screen out of phase."""
+    h, w = mask.shape
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    depth = float(dist.max())
+    radii: list[float] = []
+    r = 3.0
+    while r < reach * depth + 8 and r < max(h, w):
+        radii.append(r)
+        r *= 1.5
+    angles = np.arange(directions) * (2 * np.pi / directions)
+    raw = {(round(rad * np.sin(a)), round(rad * np.cos(a))) for rad in radii for a in angles}
+    raw.discard((0, 0))
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    hp = luma - lowpass(luma)
+    # The blur mixes hole content into the pixels next to it: their detail is no evidence.
+    ring = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    weight = (~ring).astype(np.float32)
+    out, snapped = set(), set()
+    if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
+        ac = autocorrelation(hp, weight, max_shift=int(max(radii) * (1 + snap)) + 2)
+        for dy, dx in raw:
+            # A line a few degrees off a candidate's direction lands farther off at long range.
+            s = max(2, round(snap * np.hypot(dy, dx)))
+            cy, cx = dy + h - 1, dx + w - 1
+            y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
+            x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
+            win = ac[y0:y1, x0:x1]
+            if win.size == 0:
+                continue
+            iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
+            if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
+                snapped.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
+            else:
+                out.add((dy, dx))
+        snapped.discard((0, 0))
+        regular = len(snapped) >= len(out)
+        out = snapped if lattice_only and regular else out | snapped
+    else:
+        out, regular = raw, False
+    out.discard((0, 0))
+    return np.array(sorted(out), dtype=np.int64).reshape(-1, 2), regular
