@@ -35,11 +35,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from metrics import psnr  # noqa: E402
-from mosaic import case_rng, iou_ignoring, make_region  # noqa: E402
+from mosaic import case_rng, detection_case, iou_ignoring, make_region  # noqa: E402
 
 from kintsugi import engine, masks, repair  # noqa: E402
 from kintsugi.detect import DEFAULT_KINDS, KINDS, detect_censors  # noqa: E402
-from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
+from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip  # noqa: E402
 
 GREEN = np.array([0.0, 255.0, 0.0], np.float32)
 SIGMAS = (1.0, 2.0, 3.0)
@@ -298,12 +298,7 @@ def mosaic_table(images: list[np.ndarray], *, seed: int, e2e: int) -> list[tuple
                 if min(art.shape[:2]) < 6 * block:
                     continue
                 rng = case_rng(seed, index, block)
-                mask = make_region(rng, art, block)
-                phase = (int(rng.integers(block)), int(rng.integers(block)))
-                region = mosaic_mask(mask, block=block, phase=phase)
-                clean = apply_mosaic(art, mask, block=block, phase=phase)
-                changed = (np.abs(clean.astype(np.int16) - art).max(axis=-1) >= 8) & region
-                visible = mosaic_mask(changed, block=block, phase=phase) & region
+                region, clean, visible, _ = detection_case(rng, art, block)
                 image = jpeg_roundtrip(clean, quality) if quality else clean
                 start = time.perf_counter()
                 found = detect_censors(image)

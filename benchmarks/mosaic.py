@@ -140,6 +140,19 @@ def case_rng(seed: int, index: int, block: int, salt: int = 0) -> np.random.Gene
     return np.random.default_rng([seed, index, block, salt])
 
 
+def detection_case(
+    rng: np.random.Generator, image: np.ndarray, block: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """One detection case: (region bool HxW, the mosaicked image RGB uint8, the visible part of
+    the region: the blocks whose pixels the mosaic changed by 8 levels or more, grid phase)."""
+    mask = make_region(rng, image, block)
+    phase = (int(rng.integers(block)), int(rng.integers(block)))
+    region = mosaic_mask(mask, block=block, phase=phase)
+    clean = apply_mosaic(image, mask, block=block, phase=phase)
+    changed = (np.abs(clean.astype(np.int16) - image).max(axis=-1) >= 8) & region
+    return region, clean, mosaic_mask(changed, block=block, phase=phase) & region, phase
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -199,12 +212,7 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
                 if min(img.shape[:2]) < 6 * block:
                     continue
                 rng = case_rng(seed, index, block)  # the same regions as the restoration table
-                mask = make_region(rng, img, block)
-                phase = (int(rng.integers(block)), int(rng.integers(block)))
-                region = mosaic_mask(mask, block=block, phase=phase)
-                clean = apply_mosaic(img, mask, block=block, phase=phase)
-                changed = (np.abs(clean.astype(np.int16) - img).max(axis=-1) >= 8) & region
-                visible = mosaic_mask(changed, block=block, phase=phase) & region
+                region, clean, visible, phase = detection_case(rng, img, block)
                 mosaic = jpeg_roundtrip(clean, jpeg) if jpeg else clean
                 t = time.perf_counter()
                 found = detect_mosaic(mosaic)
