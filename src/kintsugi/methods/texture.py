@@ -248,28 +248,26 @@ def synthesize(
     known_img = np.where(mask[..., None], structure, image).astype(np.float32)  # (h, w, 3)
     pad = int(np.abs(offsets).max()) + 2
     fine = _Level(known_img, mask, pad=pad, cfg=cfg)
-    coarse_all_hole = (
-        cv2.resize(mask.astype(np.float32), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) > 0
-    ).all()
-    if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE or coarse_all_hole:
+    # Any hole coverage makes a coarse pixel a hole: coarse sources are wholly known.
+    small_mask = cv2.resize(mask.astype(np.float32), ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) > 0
+    if mask.sum() <= TWO_LEVELS or min(h, w) < 4 * TILE or small_mask.all():
         best_k, found = _shared_search(fine, offsets, cfg)
         chosen = offsets[best_k[found]]
         value = fine.copy(found, chosen[:, 0], chosen[:, 1], threshold=cfg.threshold, smooth=cfg.smooth)
     else:
-        chosen, found, value = _two_level_search(fine, known_img, mask, offsets=offsets, cfg=cfg)
+        chosen, found, value = _two_level_search(fine, known_img, small_mask, offsets=offsets, cfg=cfg)
     out = structure.copy()
     out[fine.ys[found], fine.xs[found]] = np.clip(value + 0.5, 0, 255).astype(np.uint8)
     return keep_page_rules(out, image, mask)
 
 
 def _two_level_search(
-    fine: _Level, known_img: np.ndarray, mask: np.ndarray, *, offsets: np.ndarray, cfg: TextureConfig
+    fine: _Level, known_img: np.ndarray, small_mask: np.ndarray, *, offsets: np.ndarray, cfg: TextureConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    h, w = mask.shape
-    hc, wc = (h + 1) // 2, (w + 1) // 2
+    """Shifts chosen on the half-resolution hole ``small_mask`` (bool, (h+1)//2 x (w+1)//2),
+    then refined by a pixel at full size."""
+    hc, wc = small_mask.shape
     small = cv2.resize(known_img, (wc, hc), interpolation=cv2.INTER_AREA)
-    # Any hole coverage makes a coarse pixel a hole: coarse sources are wholly known.
-    small_mask = cv2.resize(mask.astype(np.float32), (wc, hc), interpolation=cv2.INTER_AREA) > 0
     halves, first = np.unique(np.round(offsets / 2).astype(np.int64), axis=0, return_index=True)
     keep = np.any(halves != 0, axis=1)
     halves, full = halves[keep], offsets[first[keep]]  # each coarse shift stands for a full one

@@ -223,11 +223,12 @@ def main(argv: list[str] | None = None) -> None:
 
     data = Path(cfg.data)
     train_images = load_cache(data / "train.npz")
-    val_np = fixed_val_set(load_cache(data / "val.npz"), n=cfg.val_n, size=cfg.size, task=cfg.net.task)
+    val_images = load_cache(data / "val.npz")
+    val_np = fixed_val_set(val_images, n=cfg.val_n, size=cfg.size, task=cfg.net.task)
     val = to_tensors(val_np)
     # Runs that train on manga pages are also scored on B&W versions of the same crops.
     val_bw = (
-        to_tensors(fixed_val_set(load_cache(data / "val.npz"), n=cfg.val_n, size=cfg.size, manga=True))
+        to_tensors(fixed_val_set(val_images, n=cfg.val_n, size=cfg.size, manga=True))
         if cfg.bw_fraction and cfg.net.task == "inpaint"
         else None
     )
