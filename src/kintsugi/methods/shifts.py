@@ -20,32 +20,37 @@ def lowpass(a: np.ndarray) -> np.ndarray:
 
 def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np.ndarray:
     """Normalised autocorrelation of a high-pass luma image hp (HxW float32) over the pixels
-    where weight (HxW float32, 0/1) is set, at every shift: (2H-1)x(2W-1), centre = shift 0;
-    exact for shifts up to ``max_shift`` (the FFT is padded that far, not to twice the size).
+    where weight (HxW float32, 0/1) is set, at the shifts up to ``max_shift`` (M) each way:
+    (2M+1)x(2M+1) float32, centre [M, M] = shift 0; shifts past the image are 0.
 
     Masked correlation via FFT: sum of hp(p)hp(p+o) over pairs both known, divided by the
-    pairs' count and the texture's variance.
+    pairs' count and the texture's variance. Only the window is kept: the full (2H-1)x(2W-1)
+    array cost more to shift and divide than the transforms themselves.
     """
     h, w = hp.shape
-    fh = cv2.getOptimalDFTSize(h + min(h, max_shift + 1))
-    fw = cv2.getOptimalDFTSize(w + min(w, max_shift + 1))
+    m = int(max_shift)
+    fh = cv2.getOptimalDFTSize(h + min(h, m + 1))
+    fw = cv2.getOptimalDFTSize(w + min(w, m + 1))
     x = hp * weight
+    ry, rx = min(m, h - 1), min(m, w - 1)
 
     def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # OpenCV's float32 DFT: several times faster than numpy's float64 one here.
+        # OpenCV's float32 real DFT (packed CCS spectra): several times faster than numpy's
+        # float64 one here.
         def spectrum(x: np.ndarray) -> np.ndarray:
             padded = np.zeros((fh, fw), np.float32)
             padded[:h, :w] = x
-            return cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
+            return cv2.dft(padded, nonzeroRows=h)
 
         fa = spectrum(a)
         fb = fa if b is a else spectrum(b)
         c = cv2.idft(cv2.mulSpectrums(fa, fb, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
-        c = np.fft.fftshift(c)
-        cy, cx = fh // 2, fw // 2
-        out = np.zeros((2 * h - 1, 2 * w - 1), c.dtype)
-        ry, rx = min(h - 1, cy, fh - cy - 1), min(w - 1, cx, fw - cx - 1)
-        out[h - 1 - ry : h + ry, w - 1 - rx : w + rx] = c[cy - ry : cy + ry + 1, cx - rx : cx + rx + 1]
+        # Circular correlation: shift (dy, dx) sits at c[dy mod fh, dx mod fw]; exact while the
+        # padding is at least the shift.
+        rows = np.arange(-ry, ry + 1) % fh
+        cols = np.arange(-rx, rx + 1) % fw
+        out = np.zeros((2 * m + 1, 2 * m + 1), np.float32)
+        out[m - ry : m + ry + 1, m - rx : m + rx + 1] = c[np.ix_(rows, cols)]
         return out
 
     num = corr(x, x)
@@ -80,11 +85,12 @@ def candidate_offsets(
     weight = (~ring).astype(np.float32)
     out, snapped = set(), set()
     if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
-        ac = autocorrelation(hp, weight, max_shift=int(max(radii) * (1 + snap)) + 2)
+        m = int(max(radii) * (1 + snap)) + 2
+        ac = autocorrelation(hp, weight, max_shift=m)
         for dy, dx in raw:
             # A line a few degrees off a candidate's direction lands farther off at long range.
             s = max(2, round(snap * np.hypot(dy, dx)))
-            cy, cx = dy + h - 1, dx + w - 1
+            cy, cx = dy + m, dx + m
             y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
             x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
             win = ac[y0:y1, x0:x1]
@@ -92,7 +98,7 @@ def candidate_offsets(
                 continue
             iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
             if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
-                snapped.add((int(y0 + iy - h + 1), int(x0 + ix - w + 1)))
+                snapped.add((int(y0 + iy - m), int(x0 + ix - m)))
             else:
                 out.add((dy, dx))
         snapped.discard((0, 0))

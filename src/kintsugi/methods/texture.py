@@ -176,16 +176,21 @@ class _Level:
 
 def mode3(labels: np.ndarray) -> np.ndarray:
     """The most frequent label of each pixel's 3x3 neighbourhood (int HxW, -1 = none, which
-    never wins; ties keep the pixel's own). Removes the lone picks that read as speckle."""
+    never wins; ties keep the pixel's own, then the first in ``_RING`` order). Removes the
+    lone picks that read as speckle."""
     h, w = labels.shape
+    ys, xs = np.nonzero(labels >= 0)
     padded = np.pad(labels, 1, constant_values=-1)
-    shifts = [padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in [(0, 0)] + _RING]
-    votes = [sum((s == c) & (c >= 0) for s in shifts) for c in shifts]
-    best, best_votes = labels.copy(), votes[0]
-    for c, v in zip(shifts[1:], votes[1:]):
+    # Only the labelled pixels vote and are voted on: (9, n) neighbour labels, own first.
+    near = np.stack([padded[ys + 1 + dy, xs + 1 + dx] for dy, dx in [(0, 0)] + _RING])
+    votes = [((near == c) & (c >= 0)).sum(0) for c in near]
+    best, best_votes = near[0].copy(), votes[0]
+    for c, v in zip(near[1:], votes[1:]):
         better = v > best_votes
         best[better], best_votes = c[better], np.where(better, v, best_votes)
-    return np.where(labels >= 0, best, -1)
+    out = labels.copy()
+    out[ys, xs] = best
+    return out
 
 
 _RING = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
