@@ -96,23 +96,29 @@ class _Level:
         reach = dist[ys, xs].reshape(len(ys), -1).max(1)
         order = np.argsort(-reach, kind="stable")  # deepest tiles first
         self.ys, self.xs, self.tile_reach = ys[order], xs[order], reach[order]
-        # Planar (4 flat arrays: low-pass R, G, B weighted, then luma): gathers per plane are
-        # much faster than gathering 4-vectors and reducing over them.
-        feats = np.zeros((4, h + 2 * pad, self.wp), np.float32)
-        feats[:3, pad:-pad, pad:-pad] = np.moveaxis(self.lp, -1, 0) * np.sqrt(cfg.structure_weight)
-        feats[3, pad:-pad, pad:-pad] = known_img @ LUMA
-        self.feats = feats.reshape(4, -1)
+        # Per source pixel the 4 features (low-pass R, G, B weighted, then luma) side by side,
+        # viewed as one 16-byte element: one gather fetches all four (half the time of four
+        # planar gathers); the arithmetic then reads them as strided planes.
+        feats = np.zeros((h + 2 * pad, self.wp, 4), np.float32)
+        feats[pad:-pad, pad:-pad, :3] = self.lp * np.float32(np.sqrt(cfg.structure_weight))
+        feats[pad:-pad, pad:-pad, 3] = known_img @ LUMA
+        self.feats = feats.reshape(-1, 4).view(np.complex128).reshape(-1)
         ok = np.zeros((h + 2 * pad, self.wp), bool)
         ok[pad:-pad, pad:-pad] = ~mask
         self.source_ok = ok.reshape(-1)
         self.idx0 = (self.ys + pad) * self.wp + (self.xs + pad)
-        self.target = self.feats[:, self.idx0]  # (4, n, T, T): the current guess at each tile pixel
+        # (4, n, T, T): the current guess at each tile pixel, planar.
+        self.target = np.ascontiguousarray(np.moveaxis(self._gather(self.idx0), -1, 0))
         self.hole = mask[self.ys, self.xs]
         r = np.arange(TILE)
         # Clipped coordinates at the image edge repeat a pixel: count each once.
         self.inside = ((self.ys - self.ys[:, :1, :1]) == r[None, :, None]) & (
             (self.xs - self.xs[:, :1, :1]) == r[None, None, :]
         )
+
+    def _gather(self, idx: np.ndarray) -> np.ndarray:
+        """The 4 features at flat source indices idx (any shape): float32 idx.shape x 4."""
+        return self.feats[idx].view(np.float32).reshape(*idx.shape, 4)
 
     def n_tiles(self, lengths: np.ndarray, cfg: TextureConfig) -> np.ndarray:
         """How many (deepest-first) tiles each shift of the given lengths is tried on: long
@@ -130,7 +136,6 @@ class _Level:
         sw = np.sqrt(np.where(self.hole, hole_weight, 1.0).astype(np.float32) * self.inside)
         tr, tg, tb, tl = self.target
         tl = tl * sw
-        fr, fg, fb, fl = self.feats
         inside = self.inside.astype(np.float32)
         best = np.full(self.hole.shape, np.inf, np.float32)
         best_k = np.full(self.hole.shape, -1, np.int64)
@@ -139,11 +144,12 @@ class _Level:
                 continue
             fo = dy * self.wp + dx
             idx = self.idx0[:t] + (fo[:t] if isinstance(fo, np.ndarray) else fo)
-            d = np.square(tr[:t] - fr[idx])
-            d += np.square(tg[:t] - fg[idx])
-            d += np.square(tb[:t] - fb[idx])
+            f = self._gather(idx)
+            d = np.square(tr[:t] - f[..., 0])
+            d += np.square(tg[:t] - f[..., 1])
+            d += np.square(tb[:t] - f[..., 2])
             d *= inside[:t]
-            d += np.square(tl[:t] - fl[idx] * sw[:t])
+            d += np.square(tl[:t] - f[..., 3] * sw[:t])
             cost = _tile_box(d, patch)
             cost[~self.source_ok[idx]] = np.inf
             better = cost < best[:t]
@@ -238,8 +244,7 @@ def synthesize(
     if not mask.any() or mask.all():
         return structure.copy()
     h, w = mask.shape
-    known = image[~mask]
-    grey_page = bool(np.all(known[:, 0] == known[:, 1]) and np.all(known[:, 1] == known[:, 2]))
+    grey_page = known_is_grey(image, mask)
     # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
     offsets, regular = candidate_offsets(
         image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap, lattice_only=grey_page
@@ -308,17 +313,22 @@ def _two_level_search(
     return np.stack([by + dy, bx + dx], -1), found, value
 
 
+def known_is_grey(image: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether every known pixel (outside ``mask``) of RGB uint8 ``image`` has R = G = B."""
+    coloured = (image[..., 0] != image[..., 1]) | (image[..., 1] != image[..., 2])
+    return not bool((coloured & ~mask).any())
+
+
 def keep_page_rules(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Grey surroundings → grey fill; bitonal grey surroundings → a fill of those two levels.
 
     filled, image RGB uint8 HxWx3; mask bool HxW. Only hole pixels change.
     """
-    known = image[~mask]
-    if known.size == 0 or not (np.all(known[:, 0] == known[:, 1]) and np.all(known[:, 1] == known[:, 2])):
+    if mask.all() or not known_is_grey(image, mask):
         return filled
     out = filled.copy()
     grey = filled[mask].astype(np.float32).mean(-1)
-    levels = np.unique(known[:, 0])
+    levels = np.unique(image[..., 0][~mask])
     if len(levels) == 2:
         lo, hi = float(levels[0]), float(levels[1])
         grey = np.where(grey < (lo + hi) / 2, lo, hi)
