@@ -11,7 +11,9 @@ hybrid / model / PatchMatch / truth) to benchmarks/out/quality_sheet.png. PatchM
 (a benchmark-only dependency). `--extra` adds an ONNX file as another row (e.g. the
 partial-convolution baseline), run exactly as the shipped `model` method runs its network (the
 engine's region crops, Telea pre-fill, test-time flips); `--single-pass` adds the row
-`model 1-pass`, the shipped network without the flips.
+`model 1-pass`, the shipped network without the flips. `--methods hybrid` runs only that row
+(and PatchMatch); `--pm-cache DIR` keeps PatchMatch's outputs and reuses them on the next run
+(its seconds then time the cache read).
 """
 
 from __future__ import annotations
@@ -87,13 +89,33 @@ def _session(path: str):
     return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
 
 
+def cached(fill: Callable, folder: Path | None) -> Callable:
+    """``fill`` with its outputs kept as PNGs in ``folder`` under the key the caller passes
+    (PatchMatch is the slowest row and never changes between runs)."""
+    if folder is None:
+        return lambda image, mask, key: fill(image, mask)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(image: np.ndarray, mask: np.ndarray, key: str) -> np.ndarray:
+        path = folder / f"{key}.png"
+        if path.is_file():
+            out = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            if out.shape == image.shape:
+                return out
+        out = fill(image, mask)
+        cv2.imwrite(str(path), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+        return out
+
+    return run
+
+
 def build_methods(
-    extra: list[str], *, single_pass: bool = False
+    extra: list[str], *, single_pass: bool = False, only: list[str] | None = None
 ) -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     table = {}
     names = [m.name for m in methods.available("inpaint")]
     for name in ["hybrid", "model", "telea"]:
-        if name in names:
+        if name in names and (only is None or name in only):
             table[name] = functools.partial(lambda n, i, m: kintsugi.inpaint(i, m, method=n), name)
     for spec in extra:
         label, path = spec.split("=", 1)
@@ -144,12 +166,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--extra", action="append", default=[], help="NAME=PATH.onnx, another row")
     ap.add_argument("--single-pass", action="store_true", help="add the shipped network without flips")
     ap.add_argument("--families", help="comma-separated subset of the families")
+    ap.add_argument("--methods", help="comma-separated subset of hybrid,model,telea (PatchMatch always runs)")
+    ap.add_argument("--pm-cache", type=Path, help="keep PatchMatch's outputs here and reuse them")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     args = ap.parse_args(argv)
     images = load_val(args.val, args.n, offset=args.offset)
-    table = build_methods(args.extra, single_pass=args.single_pass)
+    table = build_methods(args.extra, single_pass=args.single_pass, only=args.methods and args.methods.split(","))
     for fn in table.values():  # warm-up: sessions are built once per batch, not per image
         fn(images[0], random_mask(np.random.default_rng(0), images[0].shape[:2]))
+    pm_run = cached(table["patchmatch"], args.pm_cache)
     families = {k: v for k, v in FAMILIES.items() if not args.families or k in args.families.split(",")}
     sheet_rows = []
     for fam_index, (fam_name, (art, family, ratios)) in enumerate(FAMILIES.items()):
@@ -163,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
             outs = {}
             for name, fn in table.items():
                 t = time.perf_counter()
-                out = fn(img, mask)
+                out = pm_run(img, mask, f"{fam_index}_{args.offset + idx}") if name == "patchmatch" else fn(img, mask)
                 s = scores[name]
                 s["sec"].append(time.perf_counter() - t)
                 s["psnr"].append(psnr(out, img))

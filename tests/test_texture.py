@@ -56,6 +56,29 @@ def test_screentone_continues_in_phase():
     assert (out[~mask] == painted[~mask]).all()
 
 
+@pytest.mark.parametrize(("period", "angle"), [(8, 0.785), (11, 0.6)])
+def test_grey_pages_match_patches_that_span_the_screen(period, angle):
+    # A screened grey gradient (bitonal dots, rotated): the grey-page patch (15 px) keeps the
+    # coarse screen in phase better than the colour patch (9 px), which spans less than a period.
+    from dataclasses import replace
+
+    from kintsugi.training.synth_art import halftone
+
+    grey = np.tile((60 + 140 * np.arange(160) / 160).astype(np.uint8), (160, 1))
+    page = np.repeat(halftone(grey, period=period, angle=angle, kind="dots")[..., None], 3, axis=2)
+    mask = _hole(160, 160, (60, 30, 100, 130))
+    painted = page.copy()
+    painted[mask] = (0, 255, 0)
+    structure = classical.telea(painted, mask)
+    cfg = texture.TextureConfig()
+    assert cfg.grey_patch > cfg.patch
+    errors = [
+        np.abs(texture.synthesize(painted, mask, structure, config=c).astype(int) - page)[mask].mean()
+        for c in (cfg, replace(cfg, grey_patch=cfg.patch))
+    ]
+    assert errors[0] < 0.95 * errors[1]
+
+
 def test_a_line_through_a_bar_is_carried_across():
     img = np.full((80, 80, 3), 230, np.uint8)
     img[:, 38:41] = 20  # a vertical ink line

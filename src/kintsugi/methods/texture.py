@@ -19,7 +19,8 @@ a copy that already fits stays exact).
 
 Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
 surroundings hold only two grey levels (a bitonal page) is filled with those two. On a grey page
-with a regular screen only the screen's lattice is copied from, without correction.
+the patches are larger (15 px: they span a screen's period), and with a regular screen only the
+screen's lattice is copied from, without correction.
 
 Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
 """
@@ -37,6 +38,7 @@ from kintsugi.methods.shifts import candidate_offsets, lowpass
 @dataclass(frozen=True)
 class TextureConfig:
     patch: int = 9  # side of the matched patches (odd)
+    grey_patch: int = 15  # the same on a grey (manga) page: a patch should span a screen's period (4-12 px)
     directions: int = 12
     iterations: int = 2
     structure_weight: float = 1.0  # weight of the low-pass match against the texture match
@@ -245,6 +247,8 @@ def synthesize(
         return structure.copy()
     h, w = mask.shape
     grey_page = known_is_grey(image, mask)
+    if grey_page:
+        cfg = replace(cfg, patch=cfg.grey_patch)
     # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
     offsets, regular = candidate_offsets(
         image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap, lattice_only=grey_page
