@@ -1,17 +1,24 @@
 """Mosaic restoration and detection on the validation split.
 
-    python benchmarks/mosaic.py [--val data/val] [--n 0] [--seed 0] [--out benchmarks/out]
+    python benchmarks/mosaic.py [--val data/val] [--n 0] [--offset 0] [--seed 0] [--out benchmarks/out]
+                                [--family val|native|manga|native-manga|procedural|procedural-manga]
+                                [--methods NAME ...]
 
 Every validation image gets, per block size (6, 8, 12, 16, 24), one synthetic mosaic
 (kintsugi.training.synth_mosaic, mean sampling, random grid phase) over a random region: a
 rectangle or a blob, 4 blocks to half the image across, placed over drawn content (the best of 8
 random placements by share of detailed pixels — a censor covers something, not empty paper).
 Images smaller than 6 blocks are skipped for that block size. Fixed seeds: the same regions on
-every run.
+every run. --family picks the images (benchmarks/families.py): val (data/val, 512 px at most),
+native (the validation images at their native resolution, those over 512 px), manga (data/val
+as B&W manga pages), native-manga, procedural (cel-shaded art drawn at 720x960 from unseen
+seeds; --n defaults to 20) or procedural-manga; --offset skips the first images (unseen ones
+for a check).
 
 Tables
   restoration  PSNR / SSIM inside the region for every mosaic method vs nearest (the mosaic
-               itself), per block size, and seconds per image.
+               itself), per block size, and seconds per image; then each method's PSNR gain
+               over mosaic-cubic.
   detection    detect_mosaic on the mosaicked image, clean and after JPEG q85: mean IoU with the
                true region; IoU with its visible part (the blocks where the mosaic changed some
                pixel by >= 8 levels — a mosaic over flat paper is invisible and no detector can
@@ -45,6 +52,7 @@ from kintsugi.regions import Box  # noqa: E402
 from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
 
 BLOCKS = (6, 8, 12, 16, 24)
+FAMILIES = ("val", "native", "manga", "native-manga", "procedural", "procedural-manga")
 Restore = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mosaic image, region mask) -> image
 
 
@@ -93,8 +101,8 @@ def restoration_methods() -> dict[str, Restore]:
 # --- data ------------------------------------------------------------------------------------
 
 
-def load_val(folder: Path, n: int) -> list[tuple[str, np.ndarray]]:
-    files = sorted(folder.glob("*.png"))
+def load_val(folder: Path, n: int, *, offset: int = 0) -> list[tuple[str, np.ndarray]]:
+    files = sorted(folder.glob("*.png"))[offset:]
     files = files[:n] if n else files
     if not files:
         raise SystemExit(
@@ -161,13 +169,18 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def restoration_table(
-    images: list[tuple[str, np.ndarray]], table: dict[str, Restore], *, seed: int, sheet: list[list[np.ndarray]]
+    images: list[tuple[str, np.ndarray]],
+    table: dict[str, Restore],
+    *,
+    seed: int,
+    sheet: list[list[np.ndarray]],
+    offset: int = 0,
 ) -> None:
     scores: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     counts = {}
     for block in BLOCKS:
         n = 0
-        for index, (_, img) in enumerate(images):
+        for index, (_, img) in enumerate(images, start=offset):
             if min(img.shape[:2]) < 6 * block:
                 continue
             rng = case_rng(seed, index, block)
@@ -196,9 +209,24 @@ def restoration_table(
             mid = float(np.mean([v for b, v in zip(BLOCKS, vals, strict=True) if 6 <= b <= 16]))
             sec = float(np.mean([s for b in BLOCKS for s in per_block[b]["sec"]]))
             print(f"{name:22s}" + "".join(fmt.format(v) for v in vals) + midfmt.format(mid) + f"{sec:8.3f}")
+    if "mosaic-cubic" in scores:
+        print_gains(scores, reference="mosaic-cubic")
 
 
-def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
+def print_gains(scores: dict[str, dict[int, dict[str, list[float]]]], *, reference: str) -> None:
+    """Each method's mean PSNR minus the reference method's, per block size (the same cases)."""
+    print(f"\nrestoration: PSNR gain over {reference} (dB, mean over images)")
+    print(f"{'method':22s}" + "".join(f"{f'b={b}':>15s}" for b in BLOCKS) + f"{'mean 6-16':>11s}")
+    ref = {b: np.array(scores[reference][b]["psnr"]) for b in BLOCKS}
+    for name, per_block in scores.items():
+        if name == reference:
+            continue
+        gains = [float(np.mean(np.array(per_block[b]["psnr"]) - ref[b])) if ref[b].size else np.nan for b in BLOCKS]
+        mid = float(np.nanmean([g for b, g in zip(BLOCKS, gains, strict=True) if 6 <= b <= 16]))
+        print(f"{name:22s}" + "".join(f"{g:15.2f}" for g in gains) + f"{mid:11.2f}")
+
+
+def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int, offset: int = 0) -> None:
     print("\ndetection: detect_mosaic on the mosaicked image (mean over images)")
     print(
         f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'IoU-dc':>8s} {'bound':>8s} "
@@ -208,7 +236,7 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     for jpeg in (None, 85):
         for block in BLOCKS:
             rows = []
-            for index, (_, img) in enumerate(images):
+            for index, (_, img) in enumerate(images, start=offset):
                 if min(img.shape[:2]) < 6 * block:
                     continue
                 rng = case_rng(seed, index, block)  # the same regions as the restoration table
@@ -328,22 +356,46 @@ def save_sheet(rows: list[list[np.ndarray]], names: list[str], out: Path) -> Non
     print(f"\ncontact sheet ({' / '.join(names)}): {path}")
 
 
+def load_family(args: argparse.Namespace) -> list[tuple[str, np.ndarray]]:
+    """The images of --family, after --offset, at most --n of them."""
+    from families import manga_versions, native_val, procedural
+
+    if args.family.startswith("procedural"):
+        images = procedural(args.n or 20, start=args.offset)
+        source = "synth_art.generate at 720x960"
+    elif args.family.startswith("native"):
+        images = native_val(args.data, limit=args.offset + args.n if args.n else 0)[args.offset :]
+        source = f"{args.data}/raw at native resolution (over 512 px)"
+    else:
+        images = load_val(args.val, args.n, offset=args.offset)
+        source = str(args.val)
+    if args.family.endswith("manga"):
+        images = manga_versions(images, start=args.offset)
+    print(f"{len(images)} {args.family} images from {source}, offset {args.offset}")
+    return images
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--val", type=Path, default=Path("data/val"))
     ap.add_argument("--n", type=int, default=0, help="use the first N validation images (0: all)")
+    ap.add_argument("--offset", type=int, default=0, help="skip the first images (cases keep their seeds)")
+    ap.add_argument("--family", default="val", choices=FAMILIES)
+    ap.add_argument("--data", type=Path, default=Path("data"), help="manifest and raw files (--family native)")
+    ap.add_argument("--methods", nargs="*", help="restoration rows to run (default: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     ap.add_argument("--skip", nargs="*", default=[], choices=["restoration", "detection", "false", "speed"])
     args = ap.parse_args(argv)
-    images = load_val(args.val, args.n)
-    print(f"{len(images)} validation images from {args.val}")
+    images = load_family(args)
     table = restoration_methods()
+    if args.methods:
+        table = {k: v for k, v in table.items() if k in args.methods or k.startswith("nearest")}
     sheet: list[list[np.ndarray]] = []
     if "restoration" not in args.skip:
-        restoration_table(images, table, seed=args.seed, sheet=sheet)
+        restoration_table(images, table, seed=args.seed, sheet=sheet, offset=args.offset)
     if "detection" not in args.skip:
-        detection_table(images, seed=args.seed)
+        detection_table(images, seed=args.seed, offset=args.offset)
     if "false" not in args.skip:
         false_alarm_table(images)
     if "speed" not in args.skip:
