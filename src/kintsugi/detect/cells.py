@@ -50,6 +50,8 @@ _EQUAL = 2.0
 _FLOOR_FACTOR, _FLOOR_MIN = 1.5, 0.3
 # Pixelated texture: the texture around a flat group ripples at least this many times the floor.
 _TEXTURE_FACTOR = 2.0
+# ...and its flat cells are not all of one colour (within this many levels): that is paint.
+_UNIFORM = 0.5
 
 
 @dataclass
@@ -235,7 +237,7 @@ def _add_pixelated_texture(region: np.ndarray, cells: Cells, *, floor: float) ->
     limit = 2 * np.count_nonzero(region)
     for k in touching:
         comp = labels == k
-        if np.count_nonzero(comp) > limit:
+        if np.count_nonzero(comp) > limit or _uniform(cells.means[comp]):
             continue
         ring = cv2.dilate(comp.astype(np.uint8), _CROSS).astype(bool) & ~comp & ~region
         if not ring.any():
@@ -256,6 +258,12 @@ def _add_pixelated_texture(region: np.ndarray, cells: Cells, *, floor: float) ->
         if np.count_nonzero(close) >= 0.6 * ry.size:
             out |= comp
     return out
+
+
+def _uniform(means: np.ndarray) -> bool:
+    """True when the cells' mean colours (float (n, 3)) are all one colour: flat paint. Blocks
+    over grain or a screen each average a different patch of it and differ by a level or so."""
+    return bool(np.abs(means - np.median(means, axis=0)).max(initial=0.0) < _UNIFORM)
 
 
 @dataclass

@@ -115,13 +115,29 @@ def inpaint(sess, image: np.ndarray, mask: np.ndarray, *, flips: bool = True) ->
     return _to_uint8(total / len(passes), image, mask)
 
 
+def is_grey(image: np.ndarray) -> bool:
+    """True when every pixel of RGB uint8 HxWx3 has R = G = B (a black-and-white page)."""
+    return bool(np.all(image[..., 0] == image[..., 1]) and np.all(image[..., 1] == image[..., 2]))
+
+
+def keep_grey(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """image (RGB uint8 HxWx3) with the pixels under ``mask`` (bool HxW) set to their channel
+    mean: a grey page stays grey where the network, trained mostly on colour, tints it."""
+    out = image.copy()
+    out[mask] = np.rint(image[mask].astype(np.float32).mean(axis=-1, keepdims=True)).astype(np.uint8)
+    return out
+
+
 def restore_mosaic(sess, image: np.ndarray, mask: np.ndarray, *, consistent: bool = True) -> np.ndarray:
-    """The mosaic network on the mosaic pixels; then, with ``consistent``, each whole block is
-    nudged so that re-averaging it gives back the block colour the mosaic shows (the evidence).
+    """The mosaic network on the mosaic pixels (kept grey on a grey page); then, with
+    ``consistent``, each whole block is nudged so that re-averaging it gives back the block
+    colour the mosaic shows (the evidence).
 
     image RGB uint8 HxWx3 (the un-painted mosaic), mask bool HxW → RGB uint8 HxWx3.
     """
     out = run_network(sess, image, mask)
+    if is_grey(image):
+        out = keep_grey(out, mask)
     if not consistent:
         return out
     from kintsugi.detect import estimate_grid
