@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from kintsugi.training.backgrounds import composite
@@ -69,3 +70,32 @@ def procedural(n: int, *, start: int = 0) -> list[tuple[str, np.ndarray]]:
     """n procedural illustrations (RGB uint8 720x960x3), seeds PROCEDURAL_SEED0 + start + i."""
     seeds = range(PROCEDURAL_SEED0 + start, PROCEDURAL_SEED0 + start + n)
     return [(f"procedural-{s}", generate(np.random.default_rng(s), size=PROCEDURAL_SIZE)) for s in seeds]
+
+
+def load_val(folder: Path, n: int, *, offset: int = 0) -> list[tuple[str, np.ndarray]]:
+    files = sorted(folder.glob("*.png"))[offset:]
+    files = files[:n] if n else files
+    if not files:
+        raise SystemExit(
+            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
+            "python -m kintsugi.training.prepare first"
+        )
+    return [(f.stem, cv2.cvtColor(cv2.imread(str(f), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)) for f in files]
+
+
+def load_family(family: str, *, val: Path, data: Path, n: int, offset: int) -> list[tuple[str, np.ndarray]]:
+    """(name, RGB uint8 image) of a family (benchmarks/mosaic.py --family): after ``offset``
+    images, at most ``n`` (0: all; procedural families draw 20 by default)."""
+    if family.startswith("procedural"):
+        images = procedural(n or 20, start=offset)
+        source = "synth_art.generate at 720x960"
+    elif family.startswith("native"):
+        images = native_val(data, limit=offset + n if n else 0)[offset:]
+        source = f"{data}/raw at native resolution (over 512 px)"
+    else:
+        images = load_val(val, n, offset=offset)
+        source = str(val)
+    if family.endswith("manga"):
+        images = manga_versions(images, start=offset)
+    print(f"{len(images)} {family} images from {source}, offset {offset}")
+    return images

@@ -2,7 +2,7 @@
 
     python benchmarks/mosaic.py [--val data/val] [--n 0] [--offset 0] [--seed 0] [--out benchmarks/out]
                                 [--family val|native|manga|native-manga|procedural|procedural-manga]
-                                [--methods NAME ...]
+                                [--methods NAME ...] [--extra NAME=PATH.onnx ...]
 
 Every validation image gets, per block size (6, 8, 12, 16, 24), one synthetic mosaic
 (kintsugi.training.synth_mosaic, mean sampling, random grid phase) over a random region: a
@@ -16,9 +16,11 @@ seeds; --n defaults to 20) or procedural-manga; --offset skips the first images 
 for a check).
 
 Tables
-  restoration  PSNR / SSIM inside the region for every mosaic method vs nearest (the mosaic
-               itself), per block size, and seconds per image; then each method's PSNR gain
-               over mosaic-cubic.
+  restoration  PSNR, low-pass PSNR (between sigma-2 blurs: the structure, blind to the phase
+               of screens and hatching) and SSIM inside the region for every mosaic method vs
+               nearest (the mosaic itself), per block size, and seconds per image; then each
+               method's gains over mosaic-cubic. The row "truth, sigma-2 blur" is an oracle:
+               how much PSNR a perfectly placed smooth answer gains at all.
   detection    detect_mosaic on the mosaicked image, clean and after JPEG q85: mean IoU with the
                true region; IoU with its visible part (the blocks where the mosaic changed some
                pixel by >= 8 levels — a mosaic over flat paper is invisible and no detector can
@@ -44,7 +46,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from metrics import psnr, ssim  # noqa: E402
+from families import load_family  # noqa: E402
+from metrics import lowpass_psnr, psnr, ssim  # noqa: E402
+from sheets import save_sheet, sheet_row  # noqa: E402
 
 from kintsugi.detect import detect_mosaic, estimate_grid  # noqa: E402
 from kintsugi.methods.mosaic import enforce_block_means, restore_cubic  # noqa: E402
@@ -70,7 +74,24 @@ def cubic_consistent(mosaic: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return enforce_block_means(restore_cubic(mosaic, mask, grid=grid), mosaic, mask, grid=grid)
 
 
-def restoration_methods() -> dict[str, Restore]:
+def onnx_restore(path: str) -> Restore:
+    """mosaic-model's pipeline (the engine's region crops, the grey rule, the block means) with the
+    network of another ONNX file, e.g. a fine-tune's export."""
+    import onnxruntime as ort
+
+    from kintsugi import engine, methods
+    from kintsugi.methods.model import restore_mosaic
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    meta = methods.require("mosaic-model", kind="mosaic")
+
+    def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return restore_mosaic(sess, image, mask)
+
+    return lambda img, m: engine.fill_regions(fill, img, mask=m, margin=meta.margin, max_side=meta.max_side, name=path)
+
+
+def restoration_methods(extra: dict[str, str] | None = None) -> dict[str, Restore]:
     """Rows of the restoration table: name -> callable(mosaic_image, mask) -> image.
 
     >>> HOOK (lead): the restoration model joins here. Every method of kind "mosaic" in the
@@ -91,6 +112,8 @@ def restoration_methods() -> dict[str, Restore]:
     if "mosaic-cubic" not in table:
         table["mosaic-cubic"] = restore_cubic
     table["cubic + block means"] = cubic_consistent
+    for label, path in (extra or {}).items():  # candidate weights, run exactly as mosaic-model runs
+        table[label] = onnx_restore(path)
     if "mosaic-model" in names:  # the shipped method enforces block means; this row shows why
         from kintsugi.methods.model import restore_mosaic, session
 
@@ -99,17 +122,6 @@ def restoration_methods() -> dict[str, Restore]:
 
 
 # --- data ------------------------------------------------------------------------------------
-
-
-def load_val(folder: Path, n: int, *, offset: int = 0) -> list[tuple[str, np.ndarray]]:
-    files = sorted(folder.glob("*.png"))[offset:]
-    files = files[:n] if n else files
-    if not files:
-        raise SystemExit(
-            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
-            "python -m kintsugi.training.prepare first"
-        )
-    return [(f.stem, cv2.cvtColor(cv2.imread(str(f), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)) for f in files]
 
 
 def _shape_mask(rng: np.random.Generator, shape: tuple[int, int], size: float) -> np.ndarray:
@@ -189,20 +201,27 @@ def restoration_table(
             region = mosaic_mask(mask, block=block, phase=phase)
             mosaic = apply_mosaic(img, mask, block=block, phase=phase)
             outs = {}
-            for name, fn in table.items():
+            for name, fn in {**table, ORACLE: functools.partial(smooth_truth, img)}.items():
                 t = time.perf_counter()
                 out = fn(mosaic, region)
                 scores[name][block]["sec"].append(time.perf_counter() - t)
                 scores[name][block]["psnr"].append(psnr(out, img, region))
+                scores[name][block]["lp"].append(lowpass_psnr(out, img, region))
                 scores[name][block]["ssim"].append(ssim(out, img, region))
-                outs[name] = out
+                if name != ORACLE:
+                    outs[name] = out
             n += 1
             if block in (8, 16) and len(sheet) < 6 and index % 7 == (0 if block == 8 else 3):
-                sheet.append(_sheet_row(img, mosaic, region, outs))
+                sheet.append(sheet_row(img, mosaic, region, outs))
         counts[block] = n
     cols = "".join(f"{f'b={b} (n={counts[b]})':>15s}" for b in BLOCKS)
-    for metric, fmt, midfmt in (("psnr", "{:15.2f}", "{:11.2f}"), ("ssim", "{:15.4f}", "{:11.4f}")):
-        print(f"\nrestoration: {metric.upper()} inside the region (mean over images)")
+    titles = {"psnr": "PSNR", "lp": "low-pass PSNR (sigma-2 blurs)", "ssim": "SSIM"}
+    for metric, fmt, midfmt in (
+        ("psnr", "{:15.2f}", "{:11.2f}"),
+        ("lp", "{:15.2f}", "{:11.2f}"),
+        ("ssim", "{:15.4f}", "{:11.4f}"),
+    ):
+        print(f"\nrestoration: {titles[metric]} inside the region (mean over images)")
         print(f"{'method':22s}{cols}{'mean 6-16':>11s}{'s/img':>8s}")
         for name, per_block in scores.items():
             vals = [float(np.mean(per_block[b][metric])) for b in BLOCKS]
@@ -210,18 +229,32 @@ def restoration_table(
             sec = float(np.mean([s for b in BLOCKS for s in per_block[b]["sec"]]))
             print(f"{name:22s}" + "".join(fmt.format(v) for v in vals) + midfmt.format(mid) + f"{sec:8.3f}")
     if "mosaic-cubic" in scores:
-        print_gains(scores, reference="mosaic-cubic")
+        print_gains(scores, reference="mosaic-cubic", metric="psnr")
+        print_gains(scores, reference="mosaic-cubic", metric="lp")
 
 
-def print_gains(scores: dict[str, dict[int, dict[str, list[float]]]], *, reference: str) -> None:
-    """Each method's mean PSNR minus the reference method's, per block size (the same cases)."""
-    print(f"\nrestoration: PSNR gain over {reference} (dB, mean over images)")
+ORACLE = "truth, sigma-2 blur"  # not a method: the best a smooth answer can do, for reference
+
+
+def smooth_truth(truth: np.ndarray, mosaic: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The truth's sigma-2 blur in the region: an oracle row showing how far PSNR rewards a smooth
+    answer at all where the art holds screens or hatching that no block mean records."""
+    out = mosaic.copy()
+    blurred = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 2.0)
+    out[region] = np.clip(np.rint(blurred[region]), 0, 255).astype(np.uint8)
+    return out
+
+
+def print_gains(scores: dict[str, dict[int, dict[str, list[float]]]], *, reference: str, metric: str) -> None:
+    """Each method's mean score minus the reference method's, per block size (the same cases)."""
+    name = {"psnr": "PSNR", "lp": "low-pass PSNR"}[metric]
+    print(f"\nrestoration: {name} gain over {reference} (dB, mean over images)")
     print(f"{'method':22s}" + "".join(f"{f'b={b}':>15s}" for b in BLOCKS) + f"{'mean 6-16':>11s}")
-    ref = {b: np.array(scores[reference][b]["psnr"]) for b in BLOCKS}
+    ref = {b: np.array(scores[reference][b][metric]) for b in BLOCKS}
     for name, per_block in scores.items():
         if name == reference:
             continue
-        gains = [float(np.mean(np.array(per_block[b]["psnr"]) - ref[b])) if ref[b].size else np.nan for b in BLOCKS]
+        gains = [float(np.mean(np.array(per_block[b][metric]) - ref[b])) if ref[b].size else np.nan for b in BLOCKS]
         mid = float(np.nanmean([g for b, g in zip(BLOCKS, gains, strict=True) if 6 <= b <= 16]))
         print(f"{name:22s}" + "".join(f"{g:15.2f}" for g in gains) + f"{mid:11.2f}")
 
@@ -323,58 +356,6 @@ def speed_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     )
 
 
-# --- contact sheet ---------------------------------------------------------------------------
-
-
-def _sheet_row(img: np.ndarray, mosaic: np.ndarray, region: np.ndarray, outs: dict[str, np.ndarray]) -> list:
-    ys, xs = np.nonzero(region)
-    pad = 16
-    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, img.shape[0])
-    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, img.shape[1])
-    crops = [mosaic] + [o for n, o in outs.items() if not n.startswith("nearest")] + [img]
-    return [c[y0:y1, x0:x1] for c in crops]
-
-
-def save_sheet(rows: list[list[np.ndarray]], names: list[str], out: Path) -> None:
-    if not rows:
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    ignore = out / ".gitignore"
-    if not ignore.exists():  # outputs are never committed
-        ignore.write_text("*\n")
-    h = 200
-    lines = []
-    for r in rows:
-        tiles = [
-            cv2.resize(x, (max(1, round(x.shape[1] * h / x.shape[0])), h), interpolation=cv2.INTER_NEAREST) for x in r
-        ]
-        lines.append(np.concatenate([np.pad(t, ((4, 4), (4, 4), (0, 0)), constant_values=255) for t in tiles], 1))
-    width = max(line.shape[1] for line in lines)
-    lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255) for line in lines]
-    path = out / "mosaic_sheet.png"
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(lines, 0), cv2.COLOR_RGB2BGR))
-    print(f"\ncontact sheet ({' / '.join(names)}): {path}")
-
-
-def load_family(args: argparse.Namespace) -> list[tuple[str, np.ndarray]]:
-    """The images of --family, after --offset, at most --n of them."""
-    from families import manga_versions, native_val, procedural
-
-    if args.family.startswith("procedural"):
-        images = procedural(args.n or 20, start=args.offset)
-        source = "synth_art.generate at 720x960"
-    elif args.family.startswith("native"):
-        images = native_val(args.data, limit=args.offset + args.n if args.n else 0)[args.offset :]
-        source = f"{args.data}/raw at native resolution (over 512 px)"
-    else:
-        images = load_val(args.val, args.n, offset=args.offset)
-        source = str(args.val)
-    if args.family.endswith("manga"):
-        images = manga_versions(images, start=args.offset)
-    print(f"{len(images)} {args.family} images from {source}, offset {args.offset}")
-    return images
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--val", type=Path, default=Path("data/val"))
@@ -383,14 +364,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--family", default="val", choices=FAMILIES)
     ap.add_argument("--data", type=Path, default=Path("data"), help="manifest and raw files (--family native)")
     ap.add_argument("--methods", nargs="*", help="restoration rows to run (default: all)")
+    ap.add_argument("--extra", nargs="*", default=[], help="NAME=PATH.onnx: another mosaic network as a row")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     ap.add_argument("--skip", nargs="*", default=[], choices=["restoration", "detection", "false", "speed"])
     args = ap.parse_args(argv)
-    images = load_family(args)
-    table = restoration_methods()
+    images = load_family(args.family, val=args.val, data=args.data, n=args.n, offset=args.offset)
+    extra = dict(e.split("=", 1) for e in args.extra)
+    table = restoration_methods(extra)
     if args.methods:
-        table = {k: v for k, v in table.items() if k in args.methods or k.startswith("nearest")}
+        keep = {*args.methods, *extra}
+        table = {k: v for k, v in table.items() if k in keep or k.startswith("nearest")}
     sheet: list[list[np.ndarray]] = []
     if "restoration" not in args.skip:
         restoration_table(images, table, seed=args.seed, sheet=sheet, offset=args.offset)
