@@ -94,6 +94,26 @@ def test_mosaic_model_keeps_a_grey_page_grey():
     assert not model.is_grey(np.dstack([grey, grey, grey + 1]))
 
 
+def test_mosaic_model_continues_a_page_screen_under_the_mosaic():
+    from kintsugi.detect import estimate_grid
+    from kintsugi.methods.mosaic import enforce_block_means
+    from kintsugi.training.synth_art import halftone
+    from kintsugi.training.synth_mosaic import apply_mosaic, mosaic_mask
+
+    yy, xx = np.mgrid[0:112, 0:144]
+    tone = (90 + 40 * np.sin(xx / 30.0) + yy / 4).clip(0, 255).astype(np.uint8)
+    page = np.repeat(halftone(tone, period=6.0, angle=0.4)[..., None], 3, axis=2)  # bitonal dots
+    region = mosaic_mask(bar_mask(112, 144, box=(32, 40, 80, 104)), block=8)
+    mosaic = apply_mosaic(page, region, block=8)
+    sess = model.session("mosaic")
+    out = model.restore_mosaic(sess, mosaic, region)
+    smooth = model.keep_grey(model.run_network(sess, mosaic, region), region)
+    smooth = enforce_block_means(smooth, mosaic, region, grid=estimate_grid(mosaic, region))
+    error = np.abs(out[region].astype(int) - page[region]).mean()
+    assert error < 0.5 * np.abs(smooth[region].astype(int) - page[region]).mean()
+    assert np.array_equal(out[~region], mosaic[~region])
+
+
 def test_runtime_never_imports_torch():
     code = (
         "import sys, numpy as np, kintsugi\n"
