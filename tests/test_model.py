@@ -114,6 +114,16 @@ def test_mosaic_model_continues_a_page_screen_under_the_mosaic():
     assert np.array_equal(out[~region], mosaic[~region])
 
 
+def test_regular_screen_is_told_from_plain_colour_art():
+    from kintsugi.training.synth_art import screentone
+
+    mask = bar_mask(96, 128, box=(32, 40, 64, 88))
+    toned = np.full((96, 128, 3), (250, 220, 200), np.uint8)
+    toned[screentone((96, 128), period=6, angle=0.3, radius=1.8)] = (120, 60, 90)  # colour tone
+    assert model.regular_screen(toned, mask)
+    assert not model.regular_screen(art(96, 128), mask)
+
+
 def test_runtime_never_imports_torch():
     code = (
         "import sys, numpy as np, kintsugi\n"

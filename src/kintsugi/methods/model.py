@@ -128,28 +128,42 @@ def keep_grey(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def grey_page(image: np.ndarray, mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
-    """On a black-and-white page the mosaic hides a screen (dots or lines) that no block mean
-    records: copy it in phase from the page around the mosaic, guided by the network's grey
-    ``structure`` (methods.texture, as `hybrid` does for holes); the block means then set the
-    tones. On validation pages (benchmarks/mosaic.py --family manga) this gains 3 dB over the
-    network alone; on colour art copying loses 1.4 dB, so colour keeps the network's answer.
-    RGB uint8 HxWx3 (R = G = B), mask bool HxW → RGB uint8 HxWx3."""
+def regular_screen(image: np.ndarray, mask: np.ndarray) -> bool:
+    """True when the known texture around ``mask`` in image (RGB uint8 HxWx3) is a regular screen
+    (dots, lines, hatching: most candidate shifts snap to an autocorrelation peak)."""
+    from kintsugi.methods.shifts import candidate_offsets
+    from kintsugi.methods.texture import TextureConfig
+
+    cfg = TextureConfig()
+    _, regular = candidate_offsets(image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap)
+    return regular
+
+
+def copy_screen(image: np.ndarray, mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """A mosaic over a screen (a B&W page, or tone and hatching in colour) hides a pattern that
+    no block mean records: copy it in phase from the picture around the mosaic, guided by the
+    network's ``structure`` (methods.texture, as `hybrid` does for holes); the block means then
+    set the tones. Used on grey pages, and on colour only where the texture is a regular screen:
+    on colour art without one the network alone scored better (benchmarks/mosaic.py; model card).
+    RGB uint8 HxWx3 and bool HxW → RGB uint8 HxWx3."""
     from kintsugi.methods import texture
 
     return texture.synthesize(image, mask, structure)
 
 
 def restore_mosaic(sess, image: np.ndarray, mask: np.ndarray, *, consistent: bool = True) -> np.ndarray:
-    """The mosaic network on the mosaic pixels (on a grey page: kept grey, and the page's screen
-    copied in over it, ``grey_page``); then, with ``consistent``, each whole block is nudged so
-    that re-averaging it gives back the block colour the mosaic shows (the evidence).
+    """The mosaic network on the mosaic pixels (on a grey page kept grey; on a grey page or over a
+    regular screen, the screen copied in over it: ``copy_screen``); then, with ``consistent``,
+    each whole block is nudged so that re-averaging it gives back the block colour the mosaic
+    shows (the evidence).
 
     image RGB uint8 HxWx3 (the un-painted mosaic), mask bool HxW → RGB uint8 HxWx3.
     """
     out = run_network(sess, image, mask)
     if is_grey(image):
-        out = grey_page(image, mask, keep_grey(out, mask))
+        out = copy_screen(image, mask, keep_grey(out, mask))
+    elif regular_screen(image, mask):
+        out = copy_screen(image, mask, out)
     if not consistent:
         return out
     from kintsugi.detect import estimate_grid
