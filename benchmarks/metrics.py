@@ -55,6 +55,14 @@ def lowpass_l1(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
     return float(d.mean() / 255.0) if d.size else 0.0
 
 
+def lowpass_psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    """PSNR between the sigma-2 blurs of two uint8 images, over `where`: the structure's error,
+    blind to the phase of a screen or of hatching (which no block mean records)."""
+    d = (_blur(a) - _blur(b))[where]
+    mse = float(np.mean(d**2)) if d.size else 0.0
+    return 100.0 if mse <= 1e-10 else float(10 * np.log10(255.0**2 / mse))
+
+
 def detail(a: np.ndarray, where: np.ndarray) -> float:
     """Amount of detail: std of (image - its sigma-2 blur) over `where`, channels pooled."""
     hp = (a.astype(np.float32) - _blur(a))[where]

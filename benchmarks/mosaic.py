@@ -1,17 +1,26 @@
 """Mosaic restoration and detection on the validation split.
 
-    python benchmarks/mosaic.py [--val data/val] [--n 0] [--seed 0] [--out benchmarks/out]
+    python benchmarks/mosaic.py [--val data/val] [--n 0] [--offset 0] [--seed 0] [--out benchmarks/out]
+                                [--family val|native|manga|native-manga|procedural|procedural-manga]
+                                [--methods NAME ...] [--extra NAME=PATH.onnx ...]
 
 Every validation image gets, per block size (6, 8, 12, 16, 24), one synthetic mosaic
 (kintsugi.training.synth_mosaic, mean sampling, random grid phase) over a random region: a
 rectangle or a blob, 4 blocks to half the image across, placed over drawn content (the best of 8
 random placements by share of detailed pixels — a censor covers something, not empty paper).
 Images smaller than 6 blocks are skipped for that block size. Fixed seeds: the same regions on
-every run.
+every run. --family picks the images (benchmarks/families.py): val (data/val, 512 px at most),
+native (the validation images at their native resolution, those over 512 px), manga (data/val
+as B&W manga pages), native-manga, procedural (cel-shaded art drawn at 720x960 from unseen
+seeds; --n defaults to 20) or procedural-manga; --offset skips the first images (unseen ones
+for a check).
 
 Tables
-  restoration  PSNR / SSIM inside the region for every mosaic method vs nearest (the mosaic
-               itself), per block size, and seconds per image.
+  restoration  PSNR, low-pass PSNR (between sigma-2 blurs: the structure, blind to the phase
+               of screens and hatching) and SSIM inside the region for every mosaic method vs
+               nearest (the mosaic itself), per block size, and seconds per image; then each
+               method's gains over mosaic-cubic. The row "truth, sigma-2 blur" is an oracle:
+               how much PSNR a perfectly placed smooth answer gains at all.
   detection    detect_mosaic on the mosaicked image, clean and after JPEG q85: mean IoU with the
                true region; IoU with its visible part (the blocks where the mosaic changed some
                pixel by >= 8 levels — a mosaic over flat paper is invisible and no detector can
@@ -37,7 +46,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from metrics import psnr, ssim  # noqa: E402
+from families import load_family  # noqa: E402
+from metrics import lowpass_psnr, psnr, ssim  # noqa: E402
+from sheets import save_sheet, sheet_row  # noqa: E402
 
 from kintsugi.detect import detect_mosaic, estimate_grid  # noqa: E402
 from kintsugi.methods.mosaic import enforce_block_means, restore_cubic  # noqa: E402
@@ -45,6 +56,7 @@ from kintsugi.regions import Box  # noqa: E402
 from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip, mosaic_mask  # noqa: E402
 
 BLOCKS = (6, 8, 12, 16, 24)
+FAMILIES = ("val", "native", "manga", "native-manga", "procedural", "procedural-manga")
 Restore = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mosaic image, region mask) -> image
 
 
@@ -62,7 +74,24 @@ def cubic_consistent(mosaic: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return enforce_block_means(restore_cubic(mosaic, mask, grid=grid), mosaic, mask, grid=grid)
 
 
-def restoration_methods() -> dict[str, Restore]:
+def onnx_restore(path: str) -> Restore:
+    """mosaic-model's pipeline (the engine's region crops, the grey rule, the block means) with the
+    network of another ONNX file, e.g. a fine-tune's export."""
+    import onnxruntime as ort
+
+    from kintsugi import engine, methods
+    from kintsugi.methods.model import restore_mosaic
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    meta = methods.require("mosaic-model", kind="mosaic")
+
+    def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return restore_mosaic(sess, image, mask)
+
+    return lambda img, m: engine.fill_regions(fill, img, mask=m, margin=meta.margin, max_side=meta.max_side, name=path)
+
+
+def restoration_methods(extra: dict[str, str] | None = None) -> dict[str, Restore]:
     """Rows of the restoration table: name -> callable(mosaic_image, mask) -> image.
 
     >>> HOOK (lead): the restoration model joins here. Every method of kind "mosaic" in the
@@ -83,6 +112,8 @@ def restoration_methods() -> dict[str, Restore]:
     if "mosaic-cubic" not in table:
         table["mosaic-cubic"] = restore_cubic
     table["cubic + block means"] = cubic_consistent
+    for label, path in (extra or {}).items():  # candidate weights, run exactly as mosaic-model runs
+        table[label] = onnx_restore(path)
     if "mosaic-model" in names:  # the shipped method enforces block means; this row shows why
         from kintsugi.methods.model import restore_mosaic, session
 
@@ -91,17 +122,6 @@ def restoration_methods() -> dict[str, Restore]:
 
 
 # --- data ------------------------------------------------------------------------------------
-
-
-def load_val(folder: Path, n: int) -> list[tuple[str, np.ndarray]]:
-    files = sorted(folder.glob("*.png"))
-    files = files[:n] if n else files
-    if not files:
-        raise SystemExit(
-            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
-            "python -m kintsugi.training.prepare first"
-        )
-    return [(f.stem, cv2.cvtColor(cv2.imread(str(f), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)) for f in files]
 
 
 def _shape_mask(rng: np.random.Generator, shape: tuple[int, int], size: float) -> np.ndarray:
@@ -161,13 +181,18 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def restoration_table(
-    images: list[tuple[str, np.ndarray]], table: dict[str, Restore], *, seed: int, sheet: list[list[np.ndarray]]
+    images: list[tuple[str, np.ndarray]],
+    table: dict[str, Restore],
+    *,
+    seed: int,
+    sheet: list[list[np.ndarray]],
+    offset: int = 0,
 ) -> None:
     scores: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     counts = {}
     for block in BLOCKS:
         n = 0
-        for index, (_, img) in enumerate(images):
+        for index, (_, img) in enumerate(images, start=offset):
             if min(img.shape[:2]) < 6 * block:
                 continue
             rng = case_rng(seed, index, block)
@@ -176,29 +201,65 @@ def restoration_table(
             region = mosaic_mask(mask, block=block, phase=phase)
             mosaic = apply_mosaic(img, mask, block=block, phase=phase)
             outs = {}
-            for name, fn in table.items():
+            for name, fn in {**table, ORACLE: functools.partial(smooth_truth, img)}.items():
                 t = time.perf_counter()
                 out = fn(mosaic, region)
                 scores[name][block]["sec"].append(time.perf_counter() - t)
                 scores[name][block]["psnr"].append(psnr(out, img, region))
+                scores[name][block]["lp"].append(lowpass_psnr(out, img, region))
                 scores[name][block]["ssim"].append(ssim(out, img, region))
-                outs[name] = out
+                if name != ORACLE:
+                    outs[name] = out
             n += 1
             if block in (8, 16) and len(sheet) < 6 and index % 7 == (0 if block == 8 else 3):
-                sheet.append(_sheet_row(img, mosaic, region, outs))
+                sheet.append(sheet_row(img, mosaic, region, outs))
         counts[block] = n
     cols = "".join(f"{f'b={b} (n={counts[b]})':>15s}" for b in BLOCKS)
-    for metric, fmt, midfmt in (("psnr", "{:15.2f}", "{:11.2f}"), ("ssim", "{:15.4f}", "{:11.4f}")):
-        print(f"\nrestoration: {metric.upper()} inside the region (mean over images)")
+    titles = {"psnr": "PSNR", "lp": "low-pass PSNR (sigma-2 blurs)", "ssim": "SSIM"}
+    for metric, fmt, midfmt in (
+        ("psnr", "{:15.2f}", "{:11.2f}"),
+        ("lp", "{:15.2f}", "{:11.2f}"),
+        ("ssim", "{:15.4f}", "{:11.4f}"),
+    ):
+        print(f"\nrestoration: {titles[metric]} inside the region (mean over images)")
         print(f"{'method':22s}{cols}{'mean 6-16':>11s}{'s/img':>8s}")
         for name, per_block in scores.items():
             vals = [float(np.mean(per_block[b][metric])) for b in BLOCKS]
             mid = float(np.mean([v for b, v in zip(BLOCKS, vals, strict=True) if 6 <= b <= 16]))
             sec = float(np.mean([s for b in BLOCKS for s in per_block[b]["sec"]]))
             print(f"{name:22s}" + "".join(fmt.format(v) for v in vals) + midfmt.format(mid) + f"{sec:8.3f}")
+    if "mosaic-cubic" in scores:
+        print_gains(scores, reference="mosaic-cubic", metric="psnr")
+        print_gains(scores, reference="mosaic-cubic", metric="lp")
 
 
-def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
+ORACLE = "truth, sigma-2 blur"  # not a method: the best a smooth answer can do, for reference
+
+
+def smooth_truth(truth: np.ndarray, mosaic: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The truth's sigma-2 blur in the region: an oracle row showing how far PSNR rewards a smooth
+    answer at all where the art holds screens or hatching that no block mean records."""
+    out = mosaic.copy()
+    blurred = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 2.0)
+    out[region] = np.clip(np.rint(blurred[region]), 0, 255).astype(np.uint8)
+    return out
+
+
+def print_gains(scores: dict[str, dict[int, dict[str, list[float]]]], *, reference: str, metric: str) -> None:
+    """Each method's mean score minus the reference method's, per block size (the same cases)."""
+    name = {"psnr": "PSNR", "lp": "low-pass PSNR"}[metric]
+    print(f"\nrestoration: {name} gain over {reference} (dB, mean over images)")
+    print(f"{'method':22s}" + "".join(f"{f'b={b}':>15s}" for b in BLOCKS) + f"{'mean 6-16':>11s}")
+    ref = {b: np.array(scores[reference][b][metric]) for b in BLOCKS}
+    for name, per_block in scores.items():
+        if name == reference:
+            continue
+        gains = [float(np.mean(np.array(per_block[b][metric]) - ref[b])) if ref[b].size else np.nan for b in BLOCKS]
+        mid = float(np.nanmean([g for b, g in zip(BLOCKS, gains, strict=True) if 6 <= b <= 16]))
+        print(f"{name:22s}" + "".join(f"{g:15.2f}" for g in gains) + f"{mid:11.2f}")
+
+
+def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int, offset: int = 0) -> None:
     print("\ndetection: detect_mosaic on the mosaicked image (mean over images)")
     print(
         f"{'block':>6s} {'jpeg':>5s} {'n':>4s} {'IoU':>7s} {'IoU-visible':>12s} {'IoU-dc':>8s} {'bound':>8s} "
@@ -208,7 +269,7 @@ def detection_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     for jpeg in (None, 85):
         for block in BLOCKS:
             rows = []
-            for index, (_, img) in enumerate(images):
+            for index, (_, img) in enumerate(images, start=offset):
                 if min(img.shape[:2]) < 6 * block:
                     continue
                 rng = case_rng(seed, index, block)  # the same regions as the restoration table
@@ -295,55 +356,30 @@ def speed_table(images: list[tuple[str, np.ndarray]], *, seed: int) -> None:
     )
 
 
-# --- contact sheet ---------------------------------------------------------------------------
-
-
-def _sheet_row(img: np.ndarray, mosaic: np.ndarray, region: np.ndarray, outs: dict[str, np.ndarray]) -> list:
-    ys, xs = np.nonzero(region)
-    pad = 16
-    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, img.shape[0])
-    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, img.shape[1])
-    crops = [mosaic] + [o for n, o in outs.items() if not n.startswith("nearest")] + [img]
-    return [c[y0:y1, x0:x1] for c in crops]
-
-
-def save_sheet(rows: list[list[np.ndarray]], names: list[str], out: Path) -> None:
-    if not rows:
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    ignore = out / ".gitignore"
-    if not ignore.exists():  # outputs are never committed
-        ignore.write_text("*\n")
-    h = 200
-    lines = []
-    for r in rows:
-        tiles = [
-            cv2.resize(x, (max(1, round(x.shape[1] * h / x.shape[0])), h), interpolation=cv2.INTER_NEAREST) for x in r
-        ]
-        lines.append(np.concatenate([np.pad(t, ((4, 4), (4, 4), (0, 0)), constant_values=255) for t in tiles], 1))
-    width = max(line.shape[1] for line in lines)
-    lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255) for line in lines]
-    path = out / "mosaic_sheet.png"
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(lines, 0), cv2.COLOR_RGB2BGR))
-    print(f"\ncontact sheet ({' / '.join(names)}): {path}")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--val", type=Path, default=Path("data/val"))
     ap.add_argument("--n", type=int, default=0, help="use the first N validation images (0: all)")
+    ap.add_argument("--offset", type=int, default=0, help="skip the first images (cases keep their seeds)")
+    ap.add_argument("--family", default="val", choices=FAMILIES)
+    ap.add_argument("--data", type=Path, default=Path("data"), help="manifest and raw files (--family native)")
+    ap.add_argument("--methods", nargs="*", help="restoration rows to run (default: all)")
+    ap.add_argument("--extra", nargs="*", default=[], help="NAME=PATH.onnx: another mosaic network as a row")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     ap.add_argument("--skip", nargs="*", default=[], choices=["restoration", "detection", "false", "speed"])
     args = ap.parse_args(argv)
-    images = load_val(args.val, args.n)
-    print(f"{len(images)} validation images from {args.val}")
-    table = restoration_methods()
+    images = load_family(args.family, val=args.val, data=args.data, n=args.n, offset=args.offset)
+    extra = dict(e.split("=", 1) for e in args.extra)
+    table = restoration_methods(extra)
+    if args.methods:
+        keep = {*args.methods, *extra}
+        table = {k: v for k, v in table.items() if k in keep or k.startswith("nearest")}
     sheet: list[list[np.ndarray]] = []
     if "restoration" not in args.skip:
-        restoration_table(images, table, seed=args.seed, sheet=sheet)
+        restoration_table(images, table, seed=args.seed, sheet=sheet, offset=args.offset)
     if "detection" not in args.skip:
-        detection_table(images, seed=args.seed)
+        detection_table(images, seed=args.seed, offset=args.offset)
     if "false" not in args.skip:
         false_alarm_table(images)
     if "speed" not in args.skip:

@@ -286,3 +286,24 @@ def test_estimate_grid_of_a_mosaic_over_paper_grain(block):
     region = mosaic_mask(mask, block=block, phase=phase)
     grid = estimate_grid(apply_mosaic(image, mask, block=block, phase=phase), region)
     assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
+
+
+# --- shape prior on lossless images: only cells as flat as the mosaic's own blocks join it ----
+
+
+def test_smooth_shading_beside_a_lossless_mosaic_is_left_out():
+    # Detailed art on the left, smooth shading (about a level of luma per pixel: constant enough
+    # for the cell test, not exactly flat) on the right; a round mosaic covers the boundary. Its
+    # blocks are exactly flat, so the shading in its bounding box must not join the region.
+    image = painting(160, 200, seed=4)
+    ramp = np.linspace(40, 190, 100, dtype=np.float32)
+    shade = np.stack([ramp, ramp * 0.8 + 20, 200 - ramp * 0.5], axis=-1)
+    image[:, 100:] = np.clip(shade[None], 0, 255).astype(np.uint8)
+    disc = np.zeros(image.shape[:2], np.uint8)
+    cv2.circle(disc, (100, 80), 52, 1, -1)  # a round censor: its bounding box holds shading
+    phase = (3, 5)
+    region = mosaic_mask(disc > 0, block=8, phase=phase)
+    found = detect_mosaic(apply_mosaic(image, disc > 0, block=8, phase=phase))
+    assert [(r.block, r.phase) for r in found.regions] == [(8, phase)]
+    assert np.count_nonzero((found.mask & ~region)[:, 101:]) == 0  # cells wholly in the shading
+    assert iou(found.mask, region) >= 0.8

@@ -43,8 +43,15 @@ _GROUP_CELLS = 3
 # convex hull (censors are rectangles or blobs), restricted to cells a mosaic could have made:
 # constant, and either stepping to a neighbour or equal to one within _EQUAL levels (flat paint;
 # smooth shading is constant inside a small cell but differs from the next cell).
-_HULL_REACH = 2
+_HULL_REACH = 1
 _EQUAL = 2.0
+# Cells added by the shape prior ripple at most _FLOOR_FACTOR x the evidence's own cells (90th
+# percentile), and never need to be flatter than _FLOOR_MIN (mean |step| between neighbours).
+_FLOOR_FACTOR, _FLOOR_MIN = 1.5, 0.3
+# Pixelated texture: the texture around a flat group ripples at least this many times the floor.
+_TEXTURE_FACTOR = 2.0
+# ...and its flat cells are not all of one colour (within this many levels): that is paint.
+_UNIFORM = 0.5
 
 
 @dataclass
@@ -52,6 +59,7 @@ class Cells:
     """Per-cell results for one grid; shapes (ny, nx), (ny, nx-1) and (ny-1, nx)."""
 
     constant: np.ndarray  # bool, flat inside
+    rough: np.ndarray  # float32, the ripple inside each cell's core (what `constant` thresholds)
     means: np.ndarray  # float32 (ny, nx, 3), mean colour of each cell's core
     step_x: np.ndarray  # bool, a mosaic edge between cell (i, j) and (i, j+1)
     step_y: np.ndarray  # bool, a mosaic edge between cell (i, j) and (i+1, j)
@@ -100,7 +108,7 @@ def cell_test(rgb: np.ndarray, block: int, phase: tuple[int, int]) -> Cells:
     ry = np.maximum(ripple_rgb[1:], ripple_rgb[:-1])
     step_x = constant[:, 1:] & constant[:, :-1] & (sx >= _CELL_STEP) & (sx >= share * cx) & (sx >= 4 * rx)
     step_y = constant[1:] & constant[:-1] & (sy >= _CELL_STEP) & (sy >= share * cy) & (sy >= 4 * ry)
-    return Cells(constant=constant, means=means, step_x=step_x, step_y=step_y)
+    return Cells(constant=constant, rough=rough.astype(np.float32), means=means, step_x=step_x, step_y=step_y)
 
 
 def _fill_holes(cells: np.ndarray) -> np.ndarray:
@@ -164,12 +172,28 @@ def regions_on_grid(cells: Cells, block: int) -> list[tuple[np.ndarray, int]]:
         ys, xs = np.nonzero(seed)
         box = np.zeros(comp.shape, bool)
         box[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
+        hull = _hull(seed)
         reach = np.ones((2 * _HULL_REACH + 1,) * 2, np.uint8)
-        shape = box & cv2.dilate(_hull(seed).astype(np.uint8), reach).astype(bool)
-        region |= shape & cells.constant & ((sides > 0) | _equal_neighbour(cells, _EQUAL))
-        region = _add_pixelated_texture(region, cells)
+        near_hull = box & cv2.dilate(hull.astype(np.uint8), reach).astype(bool)
+        floor = _ripple_floor(cells.rough[comp & cells.constant])
+        flat = cells.constant & (cells.rough <= floor)
+        # Stepping cells may lie a little outside the hull (a mosaic's edge over detail); flat
+        # paint only inside it: past the hull it is as likely art beside the mosaic as blocks
+        # over paint, and such blocks changed nothing anyway.
+        region |= flat & ((near_hull & (sides > 0)) | (box & hull & _equal_neighbour(cells, _EQUAL)))
+        region = _add_pixelated_texture(region, cells, floor=floor)
         out.append((region, count))
     return out
+
+
+def _ripple_floor(evidence: np.ndarray) -> float:
+    """The most ripple a cell added by the shape prior may show: about that of the evidence's own
+    constant cells (float (n,)). On a lossless image mosaic blocks are exactly flat and smooth
+    shading ripples by a level per pixel, so the floor stays near 0; after JPEG the blocks ripple
+    as much as any flat paint and the floor rises with them (capped by the cell test's own)."""
+    if evidence.size == 0:
+        return _MAX_ROUGHNESS
+    return float(min(_MAX_ROUGHNESS, max(_FLOOR_MIN, _FLOOR_FACTOR * np.percentile(evidence, 90))))
 
 
 def _equal_neighbour(cells: Cells, tol: float) -> np.ndarray:
@@ -197,25 +221,29 @@ def _hull(cells: np.ndarray) -> np.ndarray:
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
 
 
-def _add_pixelated_texture(region: np.ndarray, cells: Cells) -> np.ndarray:
+def _add_pixelated_texture(region: np.ndarray, cells: Cells, *, floor: float) -> np.ndarray:
     """Add flat blocks next to the region that are pixelated texture (paper grain, screentone,
     hatching): a group of constant cells that is surrounded by textured cells of the same mean
     colour. A flat fill next to a mosaic is bounded by outlines of another colour instead, and is
     left out. region: bool (ny, nx)."""
-    free = (cells.constant & ~region).astype(np.uint8)
+    # Flat: as flat as the mosaic's own blocks (`floor`); textured: clearly rougher. After JPEG,
+    # grain and fine screens come out nearly flat too, so `constant` alone would join them.
+    flat = cells.constant & (cells.rough <= floor)
+    rougher = ~cells.constant | (cells.rough > _TEXTURE_FACTOR * max(floor, _FLOOR_MIN))
+    free = (flat & ~region).astype(np.uint8)
     n, labels = cv2.connectedComponents(free, connectivity=4)
     touching = np.unique(labels[cv2.dilate(region.astype(np.uint8), _CROSS).astype(bool) & (free > 0)])
     out = region.copy()
     limit = 2 * np.count_nonzero(region)
     for k in touching:
         comp = labels == k
-        if np.count_nonzero(comp) > limit:
+        if np.count_nonzero(comp) > limit or _uniform(cells.means[comp]):
             continue
         ring = cv2.dilate(comp.astype(np.uint8), _CROSS).astype(bool) & ~comp & ~region
         if not ring.any():
             out |= comp
             continue
-        textured = ring & ~cells.constant
+        textured = ring & rougher
         if np.count_nonzero(textured) < 0.6 * np.count_nonzero(ring):
             continue
         # Textured ring cells whose mean colour matches a neighbouring flat cell of the group.
@@ -230,6 +258,12 @@ def _add_pixelated_texture(region: np.ndarray, cells: Cells) -> np.ndarray:
         if np.count_nonzero(close) >= 0.6 * ry.size:
             out |= comp
     return out
+
+
+def _uniform(means: np.ndarray) -> bool:
+    """True when the cells' mean colours (float (n, 3)) are all one colour: flat paint. Blocks
+    over grain or a screen each average a different patch of it and differ by a level or so."""
+    return bool(np.abs(means - np.median(means, axis=0)).max(initial=0.0) < _UNIFORM)
 
 
 @dataclass

@@ -115,13 +115,55 @@ def inpaint(sess, image: np.ndarray, mask: np.ndarray, *, flips: bool = True) ->
     return _to_uint8(total / len(passes), image, mask)
 
 
+def is_grey(image: np.ndarray) -> bool:
+    """True when every pixel of RGB uint8 HxWx3 has R = G = B (a black-and-white page)."""
+    return bool(np.all(image[..., 0] == image[..., 1]) and np.all(image[..., 1] == image[..., 2]))
+
+
+def keep_grey(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """image (RGB uint8 HxWx3) with the pixels under ``mask`` (bool HxW) set to their channel
+    mean: a grey page stays grey where the network, trained mostly on colour, tints it."""
+    out = image.copy()
+    out[mask] = np.rint(image[mask].astype(np.float32).mean(axis=-1, keepdims=True)).astype(np.uint8)
+    return out
+
+
+def regular_screen(image: np.ndarray, mask: np.ndarray) -> bool:
+    """True when the known texture around ``mask`` in image (RGB uint8 HxWx3) is a regular screen
+    (dots, lines, hatching: most candidate shifts snap to an autocorrelation peak)."""
+    from kintsugi.methods.shifts import candidate_offsets
+    from kintsugi.methods.texture import TextureConfig
+
+    cfg = TextureConfig()
+    _, regular = candidate_offsets(image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap)
+    return regular
+
+
+def copy_screen(image: np.ndarray, mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """A mosaic over a screen (a B&W page, or tone and hatching in colour) hides a pattern that
+    no block mean records: copy it in phase from the picture around the mosaic, guided by the
+    network's ``structure`` (methods.texture, as `hybrid` does for holes); the block means then
+    set the tones. Used on grey pages, and on colour only where the texture is a regular screen:
+    on colour art without one the network alone scored better (benchmarks/mosaic.py; model card).
+    RGB uint8 HxWx3 and bool HxW → RGB uint8 HxWx3."""
+    from kintsugi.methods import texture
+
+    return texture.synthesize(image, mask, structure)
+
+
 def restore_mosaic(sess, image: np.ndarray, mask: np.ndarray, *, consistent: bool = True) -> np.ndarray:
-    """The mosaic network on the mosaic pixels; then, with ``consistent``, each whole block is
-    nudged so that re-averaging it gives back the block colour the mosaic shows (the evidence).
+    """The mosaic network on the mosaic pixels (on a grey page kept grey; on a grey page or over a
+    regular screen, the screen copied in over it: ``copy_screen``); then, with ``consistent``,
+    each whole block is nudged so that re-averaging it gives back the block colour the mosaic
+    shows (the evidence).
 
     image RGB uint8 HxWx3 (the un-painted mosaic), mask bool HxW → RGB uint8 HxWx3.
     """
     out = run_network(sess, image, mask)
+    if is_grey(image):
+        out = copy_screen(image, mask, keep_grey(out, mask))
+    elif regular_screen(image, mask):
+        out = copy_screen(image, mask, out)
     if not consistent:
         return out
     from kintsugi.detect import estimate_grid
