@@ -85,6 +85,13 @@ class Frame:
         return points[:, 0], points[:, 1]
 
 
+def pixel_corners(frame: Frame) -> np.ndarray:
+    """4x2 corners for a Bar over ``frame`` (edges on pixel boundaries, as snap_sides puts them):
+    half a pixel in, on the centres of the outermost pixels, which polygon_mask includes."""
+    hl, hw = max(frame.half_length - 0.5, 0.5), max(frame.half_width - 0.5, 0.5)
+    return Frame(frame.centre, frame.u, frame.v, hl, hw).corners()
+
+
 def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
     """The frame shortened or lengthened to the run of ``holds`` (bool, at positions t along
     the long axis) through its middle; unchanged when the middle does not hold."""
@@ -102,22 +109,49 @@ def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
     return Frame(centre, frame.u, frame.v, (t1 - t0) / 2, frame.half_width)
 
 
+_LSD = cv2.createLineSegmentDetector()
+_MIN_SEGMENT = 10.0
+_MAX_SEGMENTS = 600
+
+
 def line_frames(image: np.ndarray) -> list[Frame]:
-    """Candidate bar rectangles between pairs of long parallel straight edges (Hough segments on
-    Canny edges of each channel), their sides snapped to the strongest step; longest first."""
-    # Edges in every channel: a bar may differ from the art in colour more than in luma.
+    """Candidate bar rectangles between pairs of long parallel straight edges, their sides
+    snapped to the strongest step; longest first. Segments from LSD on luma (sub-pixel, whole
+    where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny edges of each
+    channel (a bar may differ from the art in colour more than in luma; LSD splits an edge
+    where the art beyond it turns from darker to brighter), each set paired on its own."""
+    if min(image.shape[:2]) < 3:
+        return []
+    frames = []
+    for segs in (_hough_segments(image), _lsd_segments(image)):
+        if segs.size:
+            frames += [snap_ends(image, snap_sides(image, frame)) for frame in parallel_pairs(segs)]
+    return frames
+
+
+def _longest(segs: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` longest of N x 4 segments (a busy page has thousands of short ones)."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    return segs[np.argsort(-lengths)[:count]]
+
+
+def _lsd_segments(image: np.ndarray) -> np.ndarray:
+    segments = _LSD.detect(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))[0]
+    if segments is None:
+        return np.zeros((0, 4))
+    segs = _longest(segments.reshape(-1, 4).astype(np.float64), _MAX_SEGMENTS)
+    return segs[np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]) >= _MIN_SEGMENT]
+
+
+def _hough_segments(image: np.ndarray) -> np.ndarray:
     edges = None
     for plane in cv2.split(image):
         e = cv2.Canny(plane, 20, 60)
         edges = e if edges is None else cv2.max(edges, e)
     segments = cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=15, minLineLength=15, maxLineGap=4)
     if segments is None:
-        return []
-    segs = segments.reshape(-1, 4).astype(np.float64)  # N x (x1, y1, x2, y2)
-    if len(segs) > 400:  # keep the longest: a busy page has thousands of short ones
-        lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
-        segs = segs[np.argsort(-lengths)[:400]]
-    return [snap_sides(image, frame) for frame in _parallel_pairs(segs)]
+        return np.zeros((0, 4))
+    return _longest(segments.reshape(-1, 4).astype(np.float64), 400)
 
 
 def touches_border(corners: np.ndarray, shape: tuple[int, int]) -> bool:
@@ -161,7 +195,7 @@ def _merge_collinear(segs: np.ndarray) -> list[tuple[np.ndarray, float, float, f
     return [(u, rho, t0, t1) for u, rho, t0, t1 in lines]
 
 
-def _parallel_pairs(segs: np.ndarray) -> list[Frame]:
+def parallel_pairs(segs: np.ndarray) -> list[Frame]:
     """Rectangles between pairs of parallel lines 6-60 px apart that overlap along their
     direction by at least twice their distance; longest first."""
     lines = _merge_collinear(segs)
@@ -190,7 +224,9 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
     best = []
     for side in (-1, 1):
         # All offsets in one sampling call: (offsets x 2 lines x n points).
-        xs, ys = zip(*(frame.side_points(delta + d, side=side) for delta in offsets for d in (1.0, -1.0)))
+        # Samples half a pixel either side: on a hard step only the true edge sees the whole
+        # step (1 px either side, three offsets tie and the first, inward, one won).
+        xs, ys = zip(*(frame.side_points(delta + d, side=side) for delta in offsets for d in (0.5, -0.5)))
         n = xs[0].size
         if n == 0:
             return frame
