@@ -81,6 +81,13 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
     colour (a frame between two lines spans only where both were found)."""
     if not (MIN_THICK <= 2 * frame.half_width <= MAX_THICK):
         return None
+    # The centre line first: most candidates are not flat, and it is one sampling call.
+    centre_line = sample(image, *frame.side_points(-frame.half_width, side=1, step=2.0))
+    if centre_line.shape[0] < 8:
+        return None
+    middle = np.median(centre_line, axis=0)
+    if np.mean(np.abs(centre_line - middle).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+        return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
@@ -105,7 +112,9 @@ def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
     offsets = np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
     if offsets.size == 0:
         return np.zeros((0, 3), np.float32)
-    return np.concatenate([sample(image, *frame.side_points(-frame.half_width + o, side=1)) for o in offsets])
+    base = np.stack(frame.side_points(-frame.half_width, side=1), axis=-1)  # n x 2 on the centre line
+    points = base[None] + offsets[:, None, None] * frame.v  # offsets x n x 2
+    return sample(image, points[..., 0].ravel(), points[..., 1].ravel())
 
 
 def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
