@@ -134,7 +134,9 @@ def line_frames(image: np.ndarray) -> list[Frame]:
     frames = []
     for segs in (_hough_segments(image), _lsd_segments(image)):
         if segs.size:
-            frames += [snap_ends(image, snap_sides(image, frame)) for frame in parallel_pairs(segs)]
+            # Sides only: the ends are found by each kind's own test (what stays its colour,
+            # where the blend holds) and snapped after that.
+            frames += [snap_sides(image, frame) for frame in parallel_pairs(segs)]
     return frames
 
 
