@@ -96,11 +96,17 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
         return None
     if not _sides_step_and_cross(image, frame, colour):
         return None
-    if find_ends:
-        frame = _solid_ends(image, frame, colour)
-    if 2 * frame.half_length < MIN_ASPECT * 2 * frame.half_width:
-        return None
-    if not _is_rectangle(image, frame, colour):
+    # A flat region's rectangle keeps its ends unless they fail (JPEG cut the flat core short
+    # of a bar's end): then, as for a frame between lines, the ends go where the colour stops.
+    tries = (
+        [_solid_ends(image, frame, colour)]
+        if find_ends
+        else [frame, snap_ends(image, _solid_ends(image, frame, colour))]
+    )
+    for frame in tries:
+        if 2 * frame.half_length >= MIN_ASPECT * 2 * frame.half_width and _is_rectangle(image, frame, colour):
+            break
+    else:
         return None
     corners = pixel_corners(frame)
     return Bar("bar", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), 1.0)
