@@ -2,18 +2,20 @@
 
 A bar is a flat rotated rectangle laid over the art: its pixels are one colour (any
 colour, not only black or white), its long sides are straight and sharp, and the art it covers
-stops at them. Found as connected flat pixels (3x3 spread <= _FLAT), re-grown by colour (JPEG
-blurs a bar's rim), and kept when the region fills its minimum-area rectangle, is 6-60 px thick
-and longer than wide, steps to another colour all along both long sides, and the art beyond
-those sides varies (it crosses something). That last test is what keeps drawn rectangles out:
-a sign, a table leg or a bold letter is framed by one outline or one fill colour all around.
-Regions touching the image border are left out: letterbox borders and page gutters. A bar that
-touches art of its own colour makes one flat region with it; such bars are found from pairs of
-parallel edges instead (kintsugi.detect.rects.line_frames) with the same tests.
+stops at them. Candidates: the rectangles of flat regions, split from art of the bar's own
+colour (kintsugi.detect.flats), and frames between pairs of parallel straight edges
+(kintsugi.detect.rects.line_frames). A candidate is kept when its inside is of one colour, it is
+6-60 px thick and longer than wide, its long sides step to another colour, the art beside them
+varies and crosses them (neither side runs along one colour nearly all the way), and the colour
+stops at all four sides (the ring beside the long sides and beyond each end is mostly not of
+it). Those tests keep drawn shapes out: a sign, a leg, a stretch of thick outline or a bold
+letter is framed by one outline or fill along a side, or runs on into the rest of its shape at
+an end. Bars touching the image border are left out: letterbox borders and page gutters.
 
-Not found: a bar over flat paint (nothing beyond its sides varies: it looks exactly like a
-drawn rectangle), bars thinner than 6 px, bars touching the image border, and curved or
-hand-drawn censor strokes.
+Not found: a bar over flat paint or along art of its own colour on a long side (a white bar
+along white paper: nothing says where that side is), bars thinner than 6 px, bars touching the
+image border, and curved or hand-drawn censor strokes. Still flagged: drawn flat rectangles
+that cross art like a bar does (a spoke, a pole, a flat box over a chart).
 """
 
 from __future__ import annotations

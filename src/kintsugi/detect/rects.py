@@ -1,8 +1,9 @@
 """Rotated rectangles for bar detection: frames, sampling along their sides, parallel edges.
 
 A Frame is a rotated rectangle (centre, long axis u, short axis v, half sizes). Candidate bars
-come from flat regions (kintsugi.detect.bars) or from pairs of long parallel straight edges
-(line_frames: Hough segments on Canny edges, merged when collinear, paired 6-60 px apart).
+come from flat regions (kintsugi.detect.flats) or from pairs of long parallel straight edges
+(line_frames: LSD segments and Hough segments on Canny edges, merged when collinear, paired 6-60
+px apart).
 """
 
 from __future__ import annotations
