@@ -15,7 +15,7 @@ import numpy as np
 from kintsugi.detect.bars import find_solid_bars
 from kintsugi.detect.grid import check_image
 from kintsugi.detect.mosaic import detect_mosaic
-from kintsugi.detect.rects import line_frames, segment_sets
+from kintsugi.detect.rects import line_frames
 from kintsugi.detect.translucent import find_translucent_bars
 from kintsugi.regions import Box
 
@@ -112,15 +112,12 @@ def detect_censors(image: np.ndarray, *, kinds: Iterable[str] | None = None) -> 
             crop = detection.mask[region.box.slices]
             found.censors.append(Censor("mosaic", region.box, crop.copy(), block=region.block, phase=region.phase))
         taken |= detection.mask
-    sets = segment_sets(image) if {"bar", "translucent"} & set(chosen) else []
-    # Translucent bars from Hough's pairs only: LSD's pairs found a few more of them but put
-    # twice as many on clean images (the blend fit holds across many drawn edges).
-    hough = line_frames(image, sets[:1])
+    frames = line_frames(image) if {"bar", "translucent"} & set(chosen) else []
     bars = []
     if "bar" in chosen:
-        bars += find_solid_bars(image, hough + line_frames(image, sets[1:]))
+        bars += find_solid_bars(image, frames)
     if "translucent" in chosen:
-        bars += find_translucent_bars(image, hough)
+        bars += find_translucent_bars(image, frames)
     for bar in bars:
         mask = bar.mask(shape)
         if np.count_nonzero(mask & taken) > 0.3 * np.count_nonzero(mask):

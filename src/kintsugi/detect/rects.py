@@ -124,27 +124,21 @@ _MIN_SEGMENT = 10.0
 _MAX_SEGMENTS = 600
 
 
-def line_frames(image: np.ndarray, sets: list[np.ndarray] | None = None) -> list[Frame]:
+def line_frames(image: np.ndarray) -> list[Frame]:
     """Candidate bar rectangles between pairs of long parallel straight edges, their sides
-    snapped to the strongest step; longest first within each set of segments. ``sets``: some of
-    segment_sets(image) (all of them when None), each paired on its own."""
+    snapped to the strongest step; longest first. Segments from LSD on luma (sub-pixel, whole
+    where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny edges of each
+    channel (a bar may differ from the art in colour more than in luma; LSD splits an edge
+    where the art beyond it turns from darker to brighter), each set paired on its own."""
+    if min(image.shape[:2]) < 3:
+        return []
     frames = []
-    for segs in segment_sets(image) if sets is None else sets:
+    for segs in (_hough_segments(image), _lsd_segments(image)):
         if segs.size:
             # Sides only: the ends are found by each kind's own test (what stays its colour,
             # where the blend holds) and snapped after that.
             frames += [snap_sides(image, frame) for frame in parallel_pairs(segs)]
     return frames
-
-
-def segment_sets(image: np.ndarray) -> list[np.ndarray]:
-    """Straight edges of ``image`` as [Hough segments, LSD segments], each N x 4 (x1, y1, x2,
-    y2). Hough on Canny edges of each channel (a bar may differ from the art in colour more
-    than in luma); LSD on luma (sub-pixel, whole where JPEG ringing breaks Canny edges into
-    stubs; it splits an edge where the art beyond turns from darker to brighter)."""
-    if min(image.shape[:2]) < 3:
-        return [np.zeros((0, 4)), np.zeros((0, 4))]
-    return [_hough_segments(image), _lsd_segments(image)]
 
 
 def _longest(segs: np.ndarray, count: int) -> np.ndarray:

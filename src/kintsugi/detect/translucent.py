@@ -24,7 +24,6 @@ from kintsugi.detect.rects import (
     pixel_corners,
     run_through_middle,
     sample,
-    segment_sets,
     snap_ends,
     touches_border,
 )
@@ -41,11 +40,10 @@ _MIN_INFORMATIVE = 2
 
 def find_translucent_bars(image: np.ndarray, frames: list[Frame] | None = None) -> list[Bar]:
     """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``:
-    the frames between Hough's pairs of edges (line_frames on segment_sets(image)[:1]), when
-    the caller has them already."""
+    line_frames(image), when the caller has them already."""
     shape = image.shape[:2]
     bars: list[Bar] = []
-    for frame in line_frames(image, segment_sets(image)[:1]) if frames is None else frames:
+    for frame in line_frames(image) if frames is None else frames:
         bar = _translucent_bar(image, frame)
         if bar is not None and not touches_border(bar.corners, shape) and not duplicate(bar, bars, shape):
             bars.append(bar)
