@@ -143,3 +143,72 @@ def test_tiny_images_find_nothing_and_do_not_crash(shape):
     found = detect_censors(image, kinds=KINDS)
     assert found.censors == []
     assert np.array_equal(repair.repair_censors(image, found), image)
+
+
+@pytest.mark.parametrize(("seed", "angle"), [(7, 33.0), (8, 60.0)])
+def test_bar_merged_with_strokes_of_its_colour_is_found(seed, angle):
+    # The bar is the colour of the ink strokes it crosses: one flat region with them, cut
+    # apart by the opening (strokes are 2 px, the bar 14).
+    image = busy_art(seed=seed)
+    ink = (20, 20, 30)
+    truth = polygon_mask(bar((110, 80), (110, 14), angle), image.shape[:2])
+    image[truth] = ink
+    found = detect_censors(image, kinds=("bar",))
+    assert [c.kind for c in found.censors] == ["bar"]
+    assert iou(found.mask(), truth) >= 0.9
+
+
+def test_axis_aligned_bar_is_found_to_the_pixel():
+    # Sides snapped on the true edge and corners on the outermost pixels: not a pixel off.
+    image = busy_art(seed=5)
+    image[60:71, 40:150] = (240, 200, 20)
+    truth = np.zeros(image.shape[:2], bool)
+    truth[60:71, 40:150] = True
+    found = detect_censors(image, kinds=("bar",))
+    assert np.array_equal(found.mask(), truth)
+
+
+def test_long_bar_on_a_wide_image():
+    # More than 32767 points sampled along one bar at once (remap's limit on a map's width).
+    image = np.concatenate([busy_art(160, 220, seed=s) for s in range(6)], axis=1)
+    truth = np.zeros(image.shape[:2], bool)
+    truth[70:90, 30:1290] = True
+    image[truth] = 0
+    found = detect_censors(image, kinds=("bar",))
+    assert iou(found.mask(), truth) >= 0.9
+
+
+MANGA_NEGATIVES = ["panel-gutter", "thick-outline", "screentone", "plus-sign"]
+
+
+@pytest.mark.parametrize("kind", MANGA_NEGATIVES)
+def test_page_structure_is_not_a_bar(kind):
+    image = np.full((200, 260, 3), 255, np.uint8)
+    if kind == "panel-gutter":  # two panels of art with ink borders, a white gutter between
+        for x0, x1 in ((10, 120), (134, 250)):
+            image[10:190, x0:x1] = busy_art(180, x1 - x0, seed=x0)
+            cv2.rectangle(image, (x0, 10), (x1 - 1, 189), (0, 0, 0), 3)
+    elif kind == "thick-outline":  # a shape's 8 px outline runs on round its corners
+        image[30:170, 40:220] = busy_art(140, 180, seed=6)
+        cv2.rectangle(image, (40, 30), (219, 169), (30, 60, 20), 8)
+    elif kind == "screentone":  # a dot screen beside flat paper
+        yy, xx = np.mgrid[0:200, 0:260]
+        dots = ((yy % 6) < 2) & ((xx % 6) < 2) & (xx > 60) & (xx < 200)
+        image[dots] = 40
+    elif kind == "plus-sign":  # two strokes crossing on flat paper
+        image[60:140, 124:136] = (20, 20, 20)
+        image[94:106, 90:170] = (20, 20, 20)
+    found = detect_censors(image, kinds=KINDS)
+    assert found.censors == []
+
+
+def test_parallel_pairs_pairs_parallel_lines_only():
+    from kintsugi.detect.rects import parallel_pairs
+
+    # Two pieces of one edge (collinear, joined), a parallel edge 20 px away, a crossing line.
+    segs = np.array([[10, 50, 60, 50], [64, 50.5, 120, 50.5], [12, 70, 118, 70], [60, 0, 60, 100]], float)
+    frames = parallel_pairs(segs)
+    assert len(frames) == 1
+    frame = frames[0]
+    assert abs(2 * frame.half_width - 19.75) < 0.5 and 2 * frame.half_length > 100
+    assert abs(frame.centre[1] - 60.1) < 0.5

@@ -8,6 +8,7 @@ Modules, each with one job:
   islands   mosaics over paper grain or screentone (step 4)
   mosaic    detect_mosaic: the steps together
   rects     rotated rectangles: sampling along their sides, pairs of parallel edges
+  flats     solid-bar candidates from flat regions
   bars      solid bars
   translucent  translucent bars (a flat colour at constant opacity)
   censors   detect_censors: every kind at once, each region named by kind

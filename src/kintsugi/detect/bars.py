@@ -2,18 +2,20 @@
 
 A bar is a flat rotated rectangle laid over the art: its pixels are one colour (any
 colour, not only black or white), its long sides are straight and sharp, and the art it covers
-stops at them. Found as connected flat pixels (3x3 spread <= _FLAT), re-grown by colour (JPEG
-blurs a bar's rim), and kept when the region fills its minimum-area rectangle, is 6-60 px thick
-and longer than wide, steps to another colour all along both long sides, and the art beyond
-those sides varies (it crosses something). That last test is what keeps drawn rectangles out:
-a sign, a table leg or a bold letter is framed by one outline or one fill colour all around.
-Regions touching the image border are left out: letterbox borders and page gutters. A bar that
-touches art of its own colour makes one flat region with it; such bars are found from pairs of
-parallel edges instead (kintsugi.detect.rects.line_frames) with the same tests.
+stops at them. Candidates: the rectangles of flat regions, split from art of the bar's own
+colour (kintsugi.detect.flats), and frames between pairs of parallel straight edges
+(kintsugi.detect.rects.line_frames). A candidate is kept when its inside is of one colour, it is
+6-60 px thick and longer than wide, its long sides step to another colour, the art beside them
+varies and crosses them (neither side runs along one colour nearly all the way), and the colour
+stops at all four sides (the ring beside the long sides and beyond each end is mostly not of
+it). Those tests keep drawn shapes out: a sign, a leg, a stretch of thick outline or a bold
+letter is framed by one outline or fill along a side, or runs on into the rest of its shape at
+an end. Bars touching the image border are left out: letterbox borders and page gutters.
 
-Not found: a bar over flat paint (nothing beyond its sides varies: it looks exactly like a
-drawn rectangle), bars thinner than 6 px, bars touching the image border, and curved or
-hand-drawn censor strokes.
+Not found: a bar over flat paint or along art of its own colour on a long side (a white bar
+along white paper: nothing says where that side is), bars thinner than 6 px, bars touching the
+image border, and curved or hand-drawn censor strokes. Still flagged: drawn flat rectangles
+that cross art like a bar does (a spoke, a pole, a flat box over a chart).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kintsugi.detect.flats import flat_frames
 from kintsugi.detect.rects import (
     MAX_THICK,
     MIN_ASPECT,
@@ -30,6 +33,7 @@ from kintsugi.detect.rects import (
     box_of,
     duplicate,
     line_frames,
+    pixel_corners,
     polygon_mask,
     run_through_middle,
     sample,
@@ -40,14 +44,11 @@ from kintsugi.detect.rects import (
 
 __all__ = ["Bar", "find_solid_bars", "polygon_mask"]
 
-# A pixel is flat when its 3x3 neighbourhood spans at most this many levels in every channel
-# (JPEG q85 keeps a flat bar's inside within a few levels).
-_FLAT = 10
-# Bar pixels are re-grown from the flat core: within this distance (max over channels) of the
-# bar's median colour.
+# Bar pixels: within this distance (max over channels) of the bar's median colour.
 _MEMBER = 40
-_MIN_FILL = 0.9  # region area / its minimum-area rectangle
-_MAX_SPILL = 0.4  # share of the ring around a bar that is of the bar's colour
+_MIN_FILL = 0.9  # share of the rectangle's pixels of the bar's colour
+_MAX_SPILL = 0.4  # share of the ring beside a bar's long sides that is of the bar's colour
+_MAX_END_SPILL = 0.3  # the same beyond each of its ends
 # Long sides: the colour 2 px outside differs from the bar's by at least _CONTRAST on at least
 # _CONTRAST_SHARE of the side, and at least _CROSSINGS art edges run into the sides (the colour
 # 3 px outside jumps by _JUMP over 4 px along the side).
@@ -56,48 +57,39 @@ _CONTRAST_SHARE = 0.75
 _CONTRAST_SHARE_OTHER = 0.3
 _JUMP = 30.0
 _CROSSINGS = 2
-
-
-def _spread(image: np.ndarray) -> np.ndarray:
-    """uint8 HxW: the largest 3x3 range over the channels."""
-    k3 = np.ones((3, 3), np.uint8)
-    out = None
-    for plane in cv2.split(image):
-        r = cv2.subtract(cv2.dilate(plane, k3), cv2.erode(plane, k3))
-        out = r if out is None else cv2.max(out, r)
-    return out
+# Beside a long side (2.5 px out), the share of samples within _UNIFORM levels of their median.
+_UNIFORM = 20.0
+_MAX_UNIFORM, _MAX_UNIFORM_OTHER = 0.95, 0.7
 
 
 def find_solid_bars(image: np.ndarray, frames: list[Frame] | None = None) -> list[Bar]:
     """Solid bars in ``image`` (RGB uint8 HxWx3); see the module docstring. Candidates come from
-    flat regions and, for a bar that touches art of its own colour (one flat region with it),
-    from pairs of parallel edges (``frames``: line_frames(image), when the caller has them)."""
-    height, width = image.shape[:2]
-    flat = (_spread(image) <= _FLAT).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    flat regions (kintsugi.detect.flats) and from pairs of parallel edges (``frames``:
+    line_frames(image), when the caller has them)."""
+    shape = image.shape[:2]
     bars: list[Bar] = []
-    # Cheap filters on the stats first: a page has thousands of flat components.
-    x, y, w, h, area = (stats[:, i] for i in range(5))
-    candidates = np.nonzero(
-        (area >= 24) & (np.maximum(w, h) >= 2 * MIN_THICK) & (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
-    )[0]
-    for k in candidates:
-        if k == 0:
-            continue
-        bar = _solid_bar(image, labels, k, stats[k])
-        if bar is not None and not duplicate(bar, bars, (height, width)):
+    candidates = [(snap_ends(image, snap_sides(image, frame)), False) for frame, _ in flat_frames(image)]
+    candidates += [(frame, True) for frame in (line_frames(image) if frames is None else frames)]
+    for frame, from_lines in candidates:
+        bar = _solid_bar(image, frame, find_ends=from_lines)
+        if bar is not None and not touches_border(bar.corners, shape) and not duplicate(bar, bars, shape):
             bars.append(bar)
-    for frame in line_frames(image) if frames is None else frames:
-        bar = _solid_from_frame(image, frame)
-        if bar is not None and not touches_border(bar.corners, (height, width)):
-            if not duplicate(bar, bars, (height, width)):
-                bars.append(bar)
     return bars
 
 
-def _solid_from_frame(image: np.ndarray, frame: Frame) -> Bar | None:
-    """A solid bar between two parallel edges: flat inside (centre line and 1.5 px inside each
-    edge), its sides stepping and crossing art; its ends where the inside stops being its colour."""
+def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | None:
+    """A solid bar on ``frame``: flat inside (centre line and 1.5 px inside each edge), its sides
+    stepping and crossing art; with ``find_ends``, its ends where the inside stops being its
+    colour (a frame between two lines spans only where both were found)."""
+    if not (MIN_THICK <= 2 * frame.half_width <= MAX_THICK):
+        return None
+    # The centre line first: most candidates are not flat, and it is one sampling call.
+    centre_line = sample(image, *frame.side_points(-frame.half_width, side=1, step=2.0))
+    if centre_line.shape[0] < 8:
+        return None
+    middle = np.median(centre_line, axis=0)
+    if np.mean(np.abs(centre_line - middle).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+        return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
@@ -106,12 +98,19 @@ def _solid_from_frame(image: np.ndarray, frame: Frame) -> Bar | None:
         return None
     if not _sides_step_and_cross(image, frame, colour):
         return None
-    frame = _solid_ends(image, frame, colour)
-    if 2 * frame.half_length < MIN_ASPECT * 2 * frame.half_width:
+    # A flat region's rectangle keeps its ends unless they fail (JPEG cut the flat core short
+    # of a bar's end): then, as for a frame between lines, the ends go where the colour stops.
+    tries = (
+        [_solid_ends(image, frame, colour)]
+        if find_ends
+        else [frame, snap_ends(image, _solid_ends(image, frame, colour))]
+    )
+    for frame in tries:
+        if 2 * frame.half_length >= MIN_ASPECT * 2 * frame.half_width and _is_rectangle(image, frame, colour):
+            break
+    else:
         return None
-    corners = frame.corners()
-    if not _is_rectangle(image, corners, colour):
-        return None
+    corners = pixel_corners(frame)
     return Bar("bar", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), 1.0)
 
 
@@ -121,7 +120,9 @@ def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
     offsets = np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
     if offsets.size == 0:
         return np.zeros((0, 3), np.float32)
-    return np.concatenate([sample(image, *frame.side_points(-frame.half_width + o, side=1)) for o in offsets])
+    base = np.stack(frame.side_points(-frame.half_width, side=1), axis=-1)  # n x 2 on the centre line
+    points = base[None] + offsets[:, None, None] * frame.v  # offsets x n x 2
+    return sample(image, points[..., 0].ravel(), points[..., 1].ravel())
 
 
 def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
@@ -135,49 +136,13 @@ def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
     return run_through_middle(frame, t, votes >= 2)
 
 
-def _solid_bar(image: np.ndarray, labels: np.ndarray, k: int, stat: np.ndarray) -> Bar | None:
-    height, width = image.shape[:2]
-    x, y, w, h, area = (int(v) for v in stat)
-    pad = 4
-    y0, x0, y1, x1 = max(y - pad, 0), max(x - pad, 0), min(y + h + pad, height), min(x + w + pad, width)
-    core = labels[y0:y1, x0:x1] == k
-    crop = image[y0:y1, x0:x1]
-    colour = np.median(crop[core], axis=0).astype(np.float32)
-    # Re-grow by colour: the flat test lost the rim (and JPEG's ringing next to it).
-    member = (np.abs(crop.astype(np.float32) - colour).max(axis=-1) <= _MEMBER).astype(np.uint8)
-    member = cv2.dilate(core.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=3) & member
-    n, lab = cv2.connectedComponents(member, connectivity=4)
-    if n < 2:
-        return None
-    region = lab == lab[core][0] if core.any() else member > 0
-    region_area = int(np.count_nonzero(region))
-    points = np.column_stack(np.nonzero(region)[::-1]).astype(np.float32)  # (x, y)
-    rect = cv2.minAreaRect(points)
-    frame = Frame.from_rect(rect)
-    # minAreaRect spans pixel centres: the rectangle of pixels is half a pixel wider each way.
-    frame = Frame(frame.centre, frame.u, frame.v, frame.half_length + 0.5, frame.half_width + 0.5)
-    thick, length = 2 * frame.half_width, 2 * frame.half_length
-    if not (MIN_THICK <= thick <= MAX_THICK) or length < MIN_ASPECT * thick:
-        return None
-    if region_area < _MIN_FILL * thick * length:
-        return None
-    frame = Frame(frame.centre + (x0, y0), frame.u, frame.v, frame.half_length, frame.half_width)
-    # Colour re-growth may leak a pixel or two into art of a similar colour: put the long sides
-    # back on the strongest step.
-    frame = snap_ends(image, snap_sides(image, frame))
-    if not _sides_step_and_cross(image, frame, colour):
-        return None
-    corners = frame.corners()
-    if touches_border(corners, (height, width)) or not _is_rectangle(image, corners, colour):
-        return None
-    return Bar("bar", corners, box_of(corners, (height, width)), tuple(float(c) for c in colour), 1.0)
-
-
-def _is_rectangle(image: np.ndarray, corners: np.ndarray, colour: np.ndarray) -> bool:
+def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
     """The bar colour fills the rectangle and stops at all four of its sides: at least
     _MIN_FILL of the pixels inside are of the colour, at most _MAX_SPILL of the ring 1-3 px
-    outside (a highlight tapers, a stripe of a larger fill spills, a bar ends)."""
+    outside the long sides and _MAX_END_SPILL beyond each end (a highlight tapers, a stretch of
+    a thick outline or a leg runs on into the rest of the shape, a bar ends)."""
     shape = image.shape[:2]
+    corners = pixel_corners(frame)
     box = box_of(corners, shape)
     pad = 4
     y0, x0 = max(box.y0 - pad, 0), max(box.x0 - pad, 0)
@@ -189,24 +154,45 @@ def _is_rectangle(image: np.ndarray, corners: np.ndarray, colour: np.ndarray) ->
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
-    member = np.abs(crop - colour).max(axis=-1) <= _MEMBER
-    return bool(member[inside].mean() >= _MIN_FILL and (not ring.any() or member[ring].mean() <= _MAX_SPILL))
+    distance = np.abs(crop - colour).max(axis=-1)
+    if np.mean(distance[inside] <= _MEMBER) < _MIN_FILL:
+        return False
+    # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
+    # bar ends against light grey art), a few levels in JPEG.
+    member = distance <= np.clip(3 * np.quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
+    # Each ring pixel's position along the bar: beyond either end, or beside a long side.
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    along = (xs - frame.centre[0]) * frame.u[0] + (ys - frame.centre[1]) * frame.u[1]
+    for part, limit in (
+        (ring & (along < -frame.half_length), _MAX_END_SPILL),
+        (ring & (along > frame.half_length), _MAX_END_SPILL),
+        (ring & (np.abs(along) <= frame.half_length), _MAX_SPILL),
+    ):
+        if part.any() and member[part].mean() > limit:
+            return False
+    return True
 
 
 def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
     """The long sides step away from the bar colour (one nearly everywhere, the other on part of
-    it at least: a white bar may run along white paper), and art edges run into them: at least
-    _CROSSINGS places along the two sides where the colour 3 px outside jumps (a drawn stripe is
-    bordered by fills and outlines running along it, a gradient jumps nowhere)."""
-    crossings, shares = 0, []
+    it at least: a white bar may run along white paper), and the bar lies across art: at least
+    _CROSSINGS places along the two sides where the colour 3 px outside jumps, neither side
+    beside one colour nearly all along (more than _MAX_UNIFORM of it) and one side beside
+    varying art (at most _MAX_UNIFORM_OTHER one colour). A drawn stripe (a stretch of outline,
+    a leg, a band) is bordered by fills running along it; a gradient jumps nowhere."""
+    crossings, shares, uniform = 0, [], []
     for side in (-1, 1):
         near = sample(image, *frame.side_points(2.0, side=side))
         if near.shape[0] < 8:
             return False
         shares.append(float(np.mean(np.abs(near - colour).max(axis=-1) >= _CONTRAST)))
+        beside = sample(image, *frame.side_points(2.5, side=side))
+        uniform.append(float(np.mean(np.abs(beside - np.median(beside, axis=0)).max(axis=-1) <= _UNIFORM)))
         far = sample(image, *frame.side_points(3.0, side=side))
         jumps = np.abs(far[4:] - far[:-4]).max(axis=-1) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
     if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
+        return False
+    if max(uniform) > _MAX_UNIFORM or min(uniform) > _MAX_UNIFORM_OTHER:
         return False
     return crossings >= _CROSSINGS

@@ -1,8 +1,9 @@
 """Rotated rectangles for bar detection: frames, sampling along their sides, parallel edges.
 
 A Frame is a rotated rectangle (centre, long axis u, short axis v, half sizes). Candidate bars
-come from flat regions (kintsugi.detect.bars) or from pairs of long parallel straight edges
-(line_frames: Hough segments on Canny edges, merged when collinear, paired 6-60 px apart).
+come from flat regions (kintsugi.detect.flats) or from pairs of long parallel straight edges
+(line_frames: LSD segments and Hough segments on Canny edges, merged when collinear, paired 6-60
+px apart).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kintsugi.regions import Box
 
 MIN_THICK, MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
 MIN_ASPECT = 2.0
+_SAMPLE_ROW = 4096
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,16 @@ def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
 
 def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples (N x 3 float32) of an RGB image at float coordinates."""
-    mx, my = xs.astype(np.float32).reshape(1, -1), ys.astype(np.float32).reshape(1, -1)
-    return cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3).astype(np.float32)
+    # remap takes maps of under 32767 columns: the points go in rows of _SAMPLE_ROW.
+    n = xs.size
+    rows = max(-(-n // _SAMPLE_ROW), 1)
+    mx = np.zeros(rows * _SAMPLE_ROW, np.float32)
+    my = np.zeros(rows * _SAMPLE_ROW, np.float32)
+    mx[:n], my[:n] = xs.ravel(), ys.ravel()
+    out = cv2.remap(
+        image, mx.reshape(rows, -1), my.reshape(rows, -1), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out.reshape(-1, 3)[:n].astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,13 @@ class Frame:
         return points[:, 0], points[:, 1]
 
 
+def pixel_corners(frame: Frame) -> np.ndarray:
+    """4x2 corners for a Bar over ``frame`` (edges on pixel boundaries, as snap_sides puts them):
+    half a pixel in, on the centres of the outermost pixels, which polygon_mask includes."""
+    hl, hw = max(frame.half_length - 0.5, 0.5), max(frame.half_width - 0.5, 0.5)
+    return Frame(frame.centre, frame.u, frame.v, hl, hw).corners()
+
+
 def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
     """The frame shortened or lengthened to the run of ``holds`` (bool, at positions t along
     the long axis) through its middle; unchanged when the middle does not hold."""
@@ -102,22 +119,51 @@ def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
     return Frame(centre, frame.u, frame.v, (t1 - t0) / 2, frame.half_width)
 
 
+_LSD = cv2.createLineSegmentDetector()
+_MIN_SEGMENT = 10.0
+_MAX_SEGMENTS = 600
+
+
 def line_frames(image: np.ndarray) -> list[Frame]:
-    """Candidate bar rectangles between pairs of long parallel straight edges (Hough segments on
-    Canny edges of each channel), their sides snapped to the strongest step; longest first."""
-    # Edges in every channel: a bar may differ from the art in colour more than in luma.
+    """Candidate bar rectangles between pairs of long parallel straight edges, their sides
+    snapped to the strongest step; longest first. Segments from LSD on luma (sub-pixel, whole
+    where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny edges of each
+    channel (a bar may differ from the art in colour more than in luma; LSD splits an edge
+    where the art beyond it turns from darker to brighter), each set paired on its own."""
+    if min(image.shape[:2]) < 3:
+        return []
+    frames = []
+    for segs in (_hough_segments(image), _lsd_segments(image)):
+        if segs.size:
+            # Sides only: the ends are found by each kind's own test (what stays its colour,
+            # where the blend holds) and snapped after that.
+            frames += [snap_sides(image, frame) for frame in parallel_pairs(segs)]
+    return frames
+
+
+def _longest(segs: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` longest of N x 4 segments (a busy page has thousands of short ones)."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    return segs[np.argsort(-lengths)[:count]]
+
+
+def _lsd_segments(image: np.ndarray) -> np.ndarray:
+    segments = _LSD.detect(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))[0]
+    if segments is None:
+        return np.zeros((0, 4))
+    segs = _longest(segments.reshape(-1, 4).astype(np.float64), _MAX_SEGMENTS)
+    return segs[np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]) >= _MIN_SEGMENT]
+
+
+def _hough_segments(image: np.ndarray) -> np.ndarray:
     edges = None
     for plane in cv2.split(image):
         e = cv2.Canny(plane, 20, 60)
         edges = e if edges is None else cv2.max(edges, e)
     segments = cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=15, minLineLength=15, maxLineGap=4)
     if segments is None:
-        return []
-    segs = segments.reshape(-1, 4).astype(np.float64)  # N x (x1, y1, x2, y2)
-    if len(segs) > 400:  # keep the longest: a busy page has thousands of short ones
-        lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
-        segs = segs[np.argsort(-lengths)[:400]]
-    return [snap_sides(image, frame) for frame in _parallel_pairs(segs)]
+        return np.zeros((0, 4))
+    return _longest(segments.reshape(-1, 4).astype(np.float64), 400)
 
 
 def touches_border(corners: np.ndarray, shape: tuple[int, int]) -> bool:
@@ -136,49 +182,64 @@ def _overlap(a: Bar, b: Bar, shape: tuple[int, int]) -> float:
     return np.count_nonzero(ma & mb) / max(1, min(np.count_nonzero(ma), np.count_nonzero(mb)))
 
 
-def _merge_collinear(segs: np.ndarray) -> list[tuple[np.ndarray, float, float, float]]:
-    """Hough segments (N x 4: x1, y1, x2, y2) merged into lines (u, rho, t0, t1): unit
-    direction, offset along the normal (-u_y, u_x), and the extent along u. Art crossing a bar
-    edge breaks it into pieces; pieces within 1.5 degrees and 2 px of a line join it."""
+def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments (N x 4: x1, y1, x2, y2) merged into lines: (u (L x 2) unit directions, rho (L,)
+    offsets along the normal (-u_y, u_x), extent (L x 2) t0, t1 along u). Art crossing a bar
+    edge breaks it into pieces; pieces within 1.5 degrees and 2 px of a line join it (longest
+    first; each piece is compared with all lines at once)."""
     d = segs[:, 2:] - segs[:, :2]
     length = np.hypot(d[:, 0], d[:, 1])
-    lines: list[list] = []
-    for i in np.argsort(-length):
-        u = d[i] / length[i]
-        if u[0] < 0 or (u[0] == 0 and u[1] < 0):
-            u = -u  # one orientation per direction
+    ok = length > 0
+    segs, d, length = segs[ok], d[ok], length[ok]
+    order = np.argsort(-length)
+    u_all = d / length[:, None]
+    flip = (u_all[:, 0] < 0) | ((u_all[:, 0] == 0) & (u_all[:, 1] < 0))
+    u_all[flip] = -u_all[flip]  # one orientation per direction
+    n = len(order)
+    us, rhos, extent = np.zeros((n, 2)), np.zeros(n), np.zeros((n, 2))
+    count = 0
+    sin_tol = np.sin(np.deg2rad(1.5))
+    for i in order:
+        u, ends = u_all[i], segs[i].reshape(2, 2)
+        if count:
+            lu, lv = us[:count], np.stack([-us[:count, 1], us[:count, 0]], axis=1)
+            near = (np.abs(lv @ u) < sin_tol) & (np.abs(ends @ lv.T - rhos[:count]).max(axis=0) < 2.0)
+            hit = np.flatnonzero(near)
+            if hit.size:
+                j = hit[0]
+                t = ends @ lu[j]
+                extent[j] = min(extent[j, 0], t.min()), max(extent[j, 1], t.max())
+                continue
         v = np.array([-u[1], u[0]])
-        ends = segs[i].reshape(2, 2)
-        for line in lines:
-            lu, lv = line[0], np.array([-line[0][1], line[0][0]])
-            if abs(float(u @ lv)) < np.sin(np.deg2rad(1.5)) and np.abs(ends @ lv - line[1]).max() < 2.0:
-                t = ends @ lu
-                line[2], line[3] = min(line[2], t.min()), max(line[3], t.max())
-                break
-        else:
-            t = ends @ u
-            lines.append([u, float(ends.mean(axis=0) @ v), float(t.min()), float(t.max())])
-    return [(u, rho, t0, t1) for u, rho, t0, t1 in lines]
+        t = ends @ u
+        us[count], rhos[count], extent[count] = u, float(ends.mean(axis=0) @ v), (t.min(), t.max())
+        count += 1
+    return us[:count], rhos[:count], extent[:count]
 
 
-def _parallel_pairs(segs: np.ndarray) -> list[Frame]:
+def parallel_pairs(segs: np.ndarray) -> list[Frame]:
     """Rectangles between pairs of parallel lines 6-60 px apart that overlap along their
-    direction by at least twice their distance; longest first."""
-    lines = _merge_collinear(segs)
+    direction by at least twice their distance; longest first (all pairs at once)."""
+    u, rho, extent = _merge_collinear(segs)
+    if len(u) < 2:
+        return []
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    cos = u @ u.T  # (L x L): b's direction against a's
+    sin = np.abs(v @ u.T)  # |u_b . v_a|
+    sign = np.where(cos > 0, 1.0, -1.0)
+    gap = sign * rho[None, :] - rho[:, None]  # a's line to b's, along v_a
+    # b's extent in a's frame: flipped when the two run opposite ways.
+    b0 = np.where(sign > 0, extent[None, :, 0], -extent[None, :, 1])
+    b1 = np.where(sign > 0, extent[None, :, 1], -extent[None, :, 0])
+    lo, hi = np.maximum(extent[:, None, 0], b0), np.minimum(extent[:, None, 1], b1)
+    width = np.abs(gap)
+    upper = np.triu(np.ones(cos.shape, bool), 1)
+    keep = upper & (sin < np.sin(np.deg2rad(2))) & (width >= MIN_THICK) & (width <= MAX_THICK)
+    keep &= hi - lo >= np.maximum(20.0, MIN_ASPECT * width)
     frames = []
-    for a, (ua, ra, a0, a1) in enumerate(lines):
-        va = np.array([-ua[1], ua[0]])
-        for ub, rb, b0, b1 in lines[a + 1 :]:
-            if abs(float(ub @ va)) >= np.sin(np.deg2rad(2)):
-                continue
-            sign = 1.0 if ub @ ua > 0 else -1.0
-            gap = sign * rb - ra
-            lo, hi = max(a0, sign * b0 if sign > 0 else -b1), min(a1, sign * b1 if sign > 0 else -b0)
-            width = abs(gap)
-            if not (MIN_THICK <= width <= MAX_THICK) or hi - lo < max(20.0, MIN_ASPECT * width):
-                continue
-            centre = ua * (lo + hi) / 2 + va * (ra + gap / 2)
-            frames.append(Frame(centre, ua, va, (hi - lo) / 2, width / 2))
+    for a, b in zip(*np.nonzero(keep)):
+        centre = u[a] * (lo[a, b] + hi[a, b]) / 2 + v[a] * (rho[a] + gap[a, b] / 2)
+        frames.append(Frame(centre, u[a], v[a], (hi[a, b] - lo[a, b]) / 2, width[a, b] / 2))
     frames.sort(key=lambda f: -f.half_length)
     return frames
 
@@ -190,11 +251,16 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
     best = []
     for side in (-1, 1):
         # All offsets in one sampling call: (offsets x 2 lines x n points).
-        xs, ys = zip(*(frame.side_points(delta + d, side=side) for delta in offsets for d in (1.0, -1.0)))
-        n = xs[0].size
+        # Samples half a pixel either side: on a hard step only the true edge sees the whole
+        # step (1 px either side, three offsets tie and the first, inward, one won).
+        base = np.stack(frame.side_points(0.0, side=side), axis=-1)  # n x 2
+        n = base.shape[0]
         if n == 0:
             return frame
-        samples = sample(image, np.concatenate(xs), np.concatenate(ys)).reshape(offsets.size, 2, n, 3)
+        # Points along the side, every offset and both half-pixel shifts: offsets x 2 x n x 2.
+        shifts = offsets[:, None] + np.array([0.5, -0.5])[None, :]
+        points = base[None, None] + (side * shifts)[..., None, None] * frame.v
+        samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(offsets.size, 2, n, 3)
         steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
         best.append(float(offsets[int(np.argmax(steps))]))
     low, high = best  # the -1 side moves by -low along v, the +1 side by +high

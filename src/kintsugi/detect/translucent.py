@@ -21,6 +21,7 @@ from kintsugi.detect.rects import (
     box_of,
     duplicate,
     line_frames,
+    pixel_corners,
     run_through_middle,
     sample,
     snap_ends,
@@ -104,7 +105,7 @@ def _translucent_bar(image: np.ndarray, frame: Frame) -> Bar | None:
     colour = np.clip(b / max(opacity, 1e-3), 0, 255)
     # Where the blend relation starts and stops holding, then the short sides on their step.
     frame = snap_ends(image, _ends(image, frame, k=k, b=b), reach=6.0)
-    corners = frame.corners()
+    corners = pixel_corners(frame)
     return Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
 
 
