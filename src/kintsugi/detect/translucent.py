@@ -21,7 +21,6 @@ from kintsugi.detect.rects import (
     box_of,
     duplicate,
     line_frames,
-    pixel_corners,
     run_through_middle,
     sample,
     snap_ends,
@@ -105,7 +104,9 @@ def _translucent_bar(image: np.ndarray, frame: Frame) -> Bar | None:
     colour = np.clip(b / max(opacity, 1e-3), 0, 255)
     # Where the blend relation starts and stops holding, then the short sides on their step.
     frame = snap_ends(image, _ends(image, frame, k=k, b=b), reach=6.0)
-    corners = pixel_corners(frame)
+    # The frame's own corners, a pixel past the outermost bar pixels: repair.unblend_censor
+    # decides that rim pixel by pixel (un-blended or kept), so no blended pixel is left behind.
+    corners = frame.corners()
     return Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
 
 
