@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import families  # noqa: E402
 from metrics import colour_spread, detail, edge_f1, l1, lowpass_l1, psnr  # noqa: E402
 
 import kintsugi  # noqa: E402
@@ -53,13 +54,7 @@ PROCEDURAL_SEED0 = 500_000  # below the training art's seeds (SYNTH_TRAIN_SEED0)
 
 
 def load_val(folder: Path, n: int, *, offset: int = 0) -> list[np.ndarray]:
-    files = sorted(folder.glob("*.png"))[offset : offset + n]
-    if not files:
-        raise SystemExit(
-            f"no validation images in {folder}: run scripts/fetch_training_data.sh and "
-            "python -m kintsugi.training.prepare first"
-        )
-    return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files]
+    return [image for _, image in families.load_val(folder, n, offset=offset)]
 
 
 def patchmatch_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
