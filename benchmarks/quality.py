@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
             leak = f"{max(s['leak']):5d}" if art != "colour" else f"{'-':>5s}"
             print(
                 f"{name:14s} {row['psnr']:6.2f} {row['l1']:7.4f} {row['l1'] / pm['l1']:6.3f} "
-                f"{row['lp'] / pm['lp']:6.3f} {row['detail']:6.2f} {row['f1']:6.3f} {leak} {row['sec']:6.3f}"
+                f"{row['lp'] / pm['lp']:6.3f} {row['detail']:6.2f} {row['f1']:6.4f} {leak} {row['sec']:6.3f}"
             )
     if sheet_rows:
         args.out.mkdir(parents=True, exist_ok=True)

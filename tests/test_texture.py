@@ -44,6 +44,29 @@ def test_candidates_include_lattice_vectors_of_a_screen():
     assert np.mean([(dy % 6 == 0 and dx % 6 == 0) for dy, dx in lattice]) >= np.mean(on_lattice)
 
 
+@pytest.mark.parametrize("degrees", [37.0, 118.0])
+def test_edge_angles_find_a_line_at_any_angle(degrees):
+    import cv2
+
+    img = np.full((120, 120, 3), 230, np.uint8)
+    d = np.array([np.cos(np.radians(degrees)), np.sin(np.radians(degrees))]) * 100
+    p0, p1 = np.rint(60 - d).astype(int), np.rint(60 + d).astype(int)
+    cv2.line(img, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), (20, 20, 20), 3, cv2.LINE_AA)
+    mask = _hole(120, 120, (50, 20, 70, 100))
+    img[mask] = (0, 255, 0)  # the hole's content must not count
+    found = np.degrees(shifts.edge_angles(img, mask, count=3))
+    assert len(found) >= 1 and abs(found[0] - degrees) < 2.5
+    # Both ways along the line are candidates, on top of the fixed directions.
+    offsets, _ = shifts.candidate_offsets(img, mask, directions=12, reach=4.0, snap=0.5, edge_directions=1)
+    along = [np.degrees(np.arctan2(dy, dx)) % 180 for dy, dx in offsets if np.hypot(dy, dx) > 20]
+    assert min(abs(a - degrees) for a in along) < 2.5
+
+
+def test_edge_angles_are_empty_on_a_flat_page():
+    img = np.full((64, 64, 3), 200, np.uint8)
+    assert shifts.edge_angles(img, _hole(64, 64, (20, 20, 40, 40)), count=4).size == 0
+
+
 def test_screentone_continues_in_phase():
     img, mask = _screen(period=6), _hole()
     painted = img.copy()

@@ -60,13 +60,55 @@ def autocorrelation(hp: np.ndarray, weight: np.ndarray, *, max_shift: int) -> np
     return np.where(count > minimum, num / np.maximum(count, 1.0) / max(var, 1e-6), 0.0).astype(np.float32)
 
 
+def edge_angles(image: np.ndarray, mask: np.ndarray, *, count: int, ring: int = 6) -> np.ndarray:
+    """Up to ``count`` directions (radians, 0-pi) of the strongest edges and lines in the
+    known band ``ring`` px wide around the hole: peaks of an orientation histogram (1 degree
+    bins, weighted by gradient energy, smoothed), at least 10 degrees apart. Copying along an
+    edge's own direction carries it through the hole; the fixed directions miss most angles.
+    """
+    if count <= 0:
+        return np.zeros(0)
+    m = mask.astype(np.uint8)
+    near = cv2.dilate(m, np.ones((2 * ring + 1, 2 * ring + 1), np.uint8)) > 0
+    # Gradients 2 px from the hole are free of its content (the 3x3 Sobel reads 1 px).
+    clean = cv2.dilate(m, np.ones((5, 5), np.uint8)) == 0
+    band = near & clean
+    if not band.any():
+        return np.zeros(0)
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)[band]
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)[band]
+    energy = gx * gx + gy * gy
+    # The edge runs across its gradient: angle of the gradient + 90 degrees, folded to 0-180.
+    along = (np.degrees(np.arctan2(gy, gx)) + 90.0) % 180.0
+    hist = np.bincount(np.minimum(along.astype(np.int64), 179), weights=energy, minlength=180)
+    hist = np.convolve(np.concatenate([hist[-3:], hist, hist[:3]]), np.ones(7) / 7, mode="same")[3:-3]
+    picked: list[int] = []
+    floor = 0.1 * float(hist.max())
+    for b in np.argsort(-hist, kind="stable"):
+        if hist[b] <= floor or len(picked) == count:
+            break
+        if all(min(abs(b - p), 180 - abs(b - p)) >= 10 for p in picked):
+            picked.append(int(b))
+    return np.radians(np.array(picked, np.float64) + 0.5)
+
+
 def candidate_offsets(
-    image: np.ndarray, mask: np.ndarray, *, directions: int, reach: float, snap: float, lattice_only: bool = False
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    directions: int,
+    reach: float,
+    snap: float,
+    lattice_only: bool = False,
+    edge_directions: int = 0,
 ) -> tuple[np.ndarray, bool]:
     """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
     past the hole, each snapped to the strongest autocorrelation peak near it; and whether
     the texture is a regular screen (most candidates found a peak). With ``lattice_only``, a
-    regular screen keeps only its lattice: a short shift off it copies the screen out of phase."""
+    regular screen keeps only its lattice: a short shift off it copies the screen out of phase.
+    ``edge_directions``: that many more directions, along the strongest edges at the hole
+    (``edge_angles``), both ways."""
     h, w = mask.shape
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     depth = float(dist.max())
@@ -75,36 +117,57 @@ def candidate_offsets(
     while r < reach * depth + 8 and r < max(h, w):
         radii.append(r)
         r *= 1.5
-    angles = np.arange(directions) * (2 * np.pi / directions)
-    raw = {(round(rad * np.sin(a)), round(rad * np.cos(a))) for rad in radii for a in angles}
-    raw.discard((0, 0))
+
+    def shifts_along(angles: np.ndarray) -> set[tuple[int, int]]:
+        return {(round(rad * np.sin(a)), round(rad * np.cos(a))) for rad in radii for a in angles} - {(0, 0)}
+
+    raw = shifts_along(np.arange(directions) * (2 * np.pi / directions))
+    edges = edge_angles(image, mask, count=edge_directions)
+    along_edges = shifts_along(np.concatenate([edges, edges + np.pi])) - raw
     luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     hp = luma - lowpass(luma)
     # The blur mixes hole content into the pixels next to it: their detail is no evidence.
     ring = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     weight = (~ring).astype(np.float32)
-    out, snapped = set(), set()
     if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
         m = int(max(radii) * (1 + snap)) + 2
         ac = autocorrelation(hp, weight, max_shift=m)
-        for dy, dx in raw:
-            # A line a few degrees off a candidate's direction lands farther off at long range.
-            s = max(2, round(snap * np.hypot(dy, dx)))
-            cy, cx = dy + m, dx + m
-            y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
-            x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
-            win = ac[y0:y1, x0:x1]
-            if win.size == 0:
-                continue
-            iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
-            if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
-                snapped.add((int(y0 + iy - m), int(x0 + ix - m)))
-            else:
-                out.add((dy, dx))
-        snapped.discard((0, 0))
+        out, snapped = _snap(raw, ac, m=m, snap=snap)
+        # Whether the texture is a regular screen is the fixed directions' call (the same
+        # directions on every picture).
         regular = len(snapped) >= len(out)
-        out = snapped if lattice_only and regular else out | snapped
+        if lattice_only and regular:
+            out = snapped  # a screen's lattice; a shift along an edge copies it out of phase
+        else:
+            out |= snapped
+            edge_out, edge_snapped = _snap(along_edges, ac, m=m, snap=snap)
+            out |= edge_out | edge_snapped
     else:
-        out, regular = raw, False
+        out, regular = raw | along_edges, False
     out.discard((0, 0))
     return np.array(sorted(out), dtype=np.int64).reshape(-1, 2), regular
+
+
+def _snap(
+    shifts: set[tuple[int, int]], ac: np.ndarray, *, m: int, snap: float
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(left as they were, snapped): each shift moved to the strongest peak of the
+    autocorrelation ``ac`` ((2m+1)x(2m+1), centre = shift 0) within ``snap`` of its length,
+    where that peak is a real repeat of the texture (> 0.5)."""
+    out, snapped = set(), set()
+    for dy, dx in shifts:
+        # A line a few degrees off a candidate's direction lands farther off at long range.
+        s = max(2, round(snap * np.hypot(dy, dx)))
+        cy, cx = dy + m, dx + m
+        y0, y1 = max(0, cy - s), min(ac.shape[0], cy + s + 1)
+        x0, x1 = max(0, cx - s), min(ac.shape[1], cx + s + 1)
+        win = ac[y0:y1, x0:x1]
+        if win.size == 0:
+            continue
+        iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
+        if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
+            snapped.add((int(y0 + iy - m), int(x0 + ix - m)))
+        else:
+            out.add((dy, dx))
+    snapped.discard((0, 0))
+    return out, snapped

@@ -40,6 +40,7 @@ class TextureConfig:
     patch: int = 9  # side of the matched patches (odd)
     grey_patch: int = 15  # the same on a grey (manga) page: a patch should span a screen's period (4-12 px)
     directions: int = 12
+    edge_directions: int = 4  # more directions, along the strongest edges at the hole (shifts.edge_angles)
     iterations: int = 2
     structure_weight: float = 1.0  # weight of the low-pass match against the texture match
     snap: float = 0.5  # search radius around a candidate for an autocorrelation peak, per px of its length
@@ -251,7 +252,13 @@ def synthesize(
         cfg = replace(cfg, patch=cfg.grey_patch)
     # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
     offsets, regular = candidate_offsets(
-        image, mask, directions=cfg.directions, reach=cfg.reach, snap=cfg.snap, lattice_only=grey_page
+        image,
+        mask,
+        directions=cfg.directions,
+        reach=cfg.reach,
+        snap=cfg.snap,
+        lattice_only=grey_page,
+        edge_directions=cfg.edge_directions,
     )
     if grey_page and regular:
         # ... and the copies stay exact: the network's low-pass there is a smear of the
