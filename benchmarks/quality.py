@@ -7,8 +7,8 @@ pages (the validation art screened by `synth_art.manga_page`, and procedural art
 same way). Inside the hole: L1, low-pass L1 (sigma 2, the structure), the detail ratio (std of
 image minus its blur, the family's mean of ours / that of the truth), edge F1 (Canny, 2 px), the largest RGB spread on
 grey pages (colour leak), and seconds per image. Saves a contact sheet of 100% crops (input /
-hybrid / model / PatchMatch / truth) to benchmarks/out/quality_sheet.png. PatchMatch comes from `pypatchmatch`
-(a benchmark-only dependency). `--extra` adds an ONNX file as another row (e.g. the
+hybrid / model / PatchMatch / truth, of those run) to benchmarks/out/quality_sheet.png.
+PatchMatch comes from `pypatchmatch` (a benchmark-only dependency). `--extra` adds an ONNX file as another row (e.g. the
 partial-convolution baseline), run exactly as the shipped `model` method runs its network (the
 engine's region crops, Telea pre-fill, test-time flips); `--single-pass` adds the row
 `model 1-pass`, the shipped network without the flips. `--methods hybrid` runs only that row
@@ -38,6 +38,7 @@ from kintsugi import engine, methods  # noqa: E402
 from kintsugi.training.synth_art import generate, manga_page  # noqa: E402
 from kintsugi.training.synth_masks import random_mask  # noqa: E402
 
+SHEET_METHODS = ("hybrid", "model", "patchmatch")  # the sheet's columns between input and truth, those run
 FAMILIES = {  # name → (art, mask family, hole-ratio range); art: colour, manga (screened), procedural manga
     "bars": ("colour", "bars", (0.01, 0.5)),
     "strokes 0-10%": ("colour", "strokes", (0.01, 0.10)),
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
                 s["leak"].append(colour_spread(out, mask))
                 outs[name] = out
             if idx < 2 and "hybrid" in outs:
-                row = [paint_green(img, mask), outs["hybrid"], outs.get("model", img), outs["patchmatch"], img]
+                row = [paint_green(img, mask), *(outs[n] for n in SHEET_METHODS if n in outs), img]
                 sheet_rows.append(crop_around(row, mask))
         print(f"\n{fam_name}  ({len(images)} images)")
         print(
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         rows = [np.concatenate(r, 1) for r in framed]
         path = args.out / "quality_sheet.png"
         cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
-        print(f"\ncontact sheet, 100% crops (input / hybrid / model / PatchMatch / truth): {path}")
+        shown = " / ".join(n for n in SHEET_METHODS if n in scores)
+        print(f"\ncontact sheet, 100% crops (input / {shown} / truth): {path}")
 
 
 if __name__ == "__main__":
