@@ -307,6 +307,18 @@ def iou_ignoring(a: np.ndarray, b: np.ndarray, *, ignore: np.ndarray) -> float:
     return iou(a & keep, b & keep)
 
 
+def flat_beside(art: np.ndarray, region: np.ndarray, *, block: int, phase: tuple[int, int]) -> np.ndarray:
+    """bool HxW: the pixels outside ``region`` in blocks a mosaic on the same grid would leave
+    unchanged (every pixel within 8 levels, as for the visible part), joined to the region through
+    such blocks. The region's extent over flat paint cannot be seen from either side: a block over
+    the paint inside it is left identical, and so is one outside it; this is the outside half."""
+    whole = apply_mosaic(art, np.ones(region.shape, bool), block=block, phase=phase)
+    changed = mosaic_mask((np.abs(whole.astype(np.int16) - art).max(axis=-1) >= 8), block=block, phase=phase)
+    n, labels = cv2.connectedComponents((region | ~changed).astype(np.uint8), connectivity=8)
+    joined = np.isin(labels, np.unique(labels[region]))
+    return joined & ~changed & ~region
+
+
 def hull_of(visible: np.ndarray, *, block: int, phase: tuple[int, int]) -> np.ndarray:
     """The grid cells of the convex hull of the visible blocks: what an oracle that found every
     visible block, and knew that censors are convex, would report."""

@@ -8,7 +8,9 @@ its lines, flat fills between them), and mosaics are drawn as rectangles or blob
 of the evidence's bounding box near its convex hull join it if a mosaic could have made them
 (constant, and stepping to a neighbour or equal to one: flat paint, not smooth shading); so do
 flat blocks surrounded by texture of their own mean colour (pixelated paper grain or
-screentone). Flat paint beyond that extent is left out: nothing distinguishes it from mosaic
+screentone). A region then grows along flat cells with grid-line steps on two opposite sides,
+4-connected to it: a mosaic over a single line or edge is a row of such blocks, without a
+junction. Flat paint beyond that extent is left out: nothing distinguishes it from mosaic
 blocks over flat paint. A region needs several junctions on several grid lines each way.
 """
 
@@ -181,9 +183,34 @@ def regions_on_grid(cells: Cells, block: int) -> list[tuple[np.ndarray, int]]:
         # paint only inside it: past the hull it is as likely art beside the mosaic as blocks
         # over paint, and such blocks changed nothing anyway.
         region |= flat & ((near_hull & (sides > 0)) | (box & hull & _equal_neighbour(cells, _EQUAL)))
+        region = _along_steps(region, flat & _opposite_steps(cells))
         region = _add_pixelated_texture(region, cells, floor=floor)
         out.append((region, count))
     return out
+
+
+def _opposite_steps(cells: Cells) -> np.ndarray:
+    """bool (ny, nx): cells with mosaic edges on two opposite sides (left and right, or top and
+    bottom): a block in a row of blocks over a line or an edge."""
+    sx, sy = cells.step_x, cells.step_y
+    left = np.zeros(cells.constant.shape, bool)
+    right, top, bottom = left.copy(), left.copy(), left.copy()
+    left[:, 1:], right[:, :-1] = sx, sx
+    top[1:], bottom[:-1] = sy, sy
+    return (left & right) | (top & bottom)
+
+
+def _along_steps(region: np.ndarray, stepping: np.ndarray) -> np.ndarray:
+    """region (bool (ny, nx)) grown through the ``stepping`` cells 4-connected to it
+    (_opposite_steps). A mosaic over a single line or edge is a row of such blocks with no
+    junction along it (each block steps to the art on both sides); it continues the region's own
+    grid, which drawn art lines up with only by chance."""
+    both = (region | stepping).astype(np.uint8)
+    n, labels = cv2.connectedComponents(both, connectivity=4)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[region])] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def _ripple_floor(evidence: np.ndarray) -> float:

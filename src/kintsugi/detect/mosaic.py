@@ -16,7 +16,8 @@ from kintsugi.detect.grid import check_blocks, check_image, from_cells
 from kintsugi.detect.islands import merge_islands, texture_islands
 from kintsugi.regions import Box
 
-# Cells are tested this many blocks around a grid's corners.
+# Cells are tested this many blocks around a grid's corners. (12 let a mosaic over a line be
+# followed further, but lost more than it gained: visible-part IoU at 16 px 0.806 -> 0.791.)
 _CROP_BLOCKS = 6
 
 
