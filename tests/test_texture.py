@@ -145,3 +145,29 @@ def test_large_holes_take_the_two_level_path_and_keep_pixels_outside():
     assert (out[~mask] == painted[~mask]).all()
     err = np.abs(out.astype(int) - img.astype(int))[mask].mean()
     assert err < 20  # a soft fill of this screen is off by ~100 levels
+
+
+@pytest.mark.parametrize(("period", "angle"), [(14, 0.5), (16, 0.4)])
+def test_coarse_rotated_screens_are_continued_on_grey_pages(period, angle):
+    # A sparse dot screen, rotated: its lattice falls between pixels, so the autocorrelation at
+    # whole shifts peaks near 0.4, under the colour threshold (0.5); grey pages take 0.3.
+    from dataclasses import replace
+
+    from kintsugi.training.synth_art import halftone
+
+    page = np.repeat(
+        halftone(np.full((160, 160), 215, np.uint8), period=period, angle=angle, kind="dots")[..., None], 3, 2
+    )
+    mask = _hole(160, 160, (60, 30, 100, 130))
+    painted = page.copy()
+    painted[mask] = (0, 255, 0)
+    structure = classical.telea(painted, mask)
+    cfg = texture.TextureConfig()
+    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap, "lattice_only": True}
+    assert shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak)[1]
+    assert not shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.peak)[1]
+    errors = [
+        np.abs(texture.synthesize(painted, mask, structure, config=c).astype(int) - page)[mask].mean()
+        for c in (cfg, replace(cfg, grey_peak=cfg.peak))
+    ]
+    assert errors[0] < 0.5 * errors[1]

@@ -102,13 +102,15 @@ def candidate_offsets(
     snap: float,
     lattice_only: bool = False,
     edge_directions: int = 0,
+    peak: float = 0.5,
 ) -> tuple[np.ndarray, bool]:
     """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
     past the hole, each snapped to the strongest autocorrelation peak near it; and whether
     the texture is a regular screen (most candidates found a peak). With ``lattice_only``, a
     regular screen keeps only its lattice: a short shift off it copies the screen out of phase.
     ``edge_directions``: that many more directions, along the strongest edges at the hole
-    (``edge_angles``), both ways."""
+    (``edge_angles``), both ways. ``peak``: the autocorrelation a repeat of the texture reaches
+    (a rotated screen's lattice falls between pixels, so its peaks at whole shifts are lower)."""
     h, w = mask.shape
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     depth = float(dist.max())
@@ -132,7 +134,7 @@ def candidate_offsets(
     if weight.sum() > 64 and float(hp[~ring].std()) > 2.0:
         m = int(max(radii) * (1 + snap)) + 2
         ac = autocorrelation(hp, weight, max_shift=m)
-        out, snapped = _snap(raw, ac, m=m, snap=snap)
+        out, snapped = _snap(raw, ac, m=m, snap=snap, peak=peak)
         # Whether the texture is a regular screen is the fixed directions' call (the same
         # directions on every picture).
         regular = len(snapped) >= len(out)
@@ -140,7 +142,7 @@ def candidate_offsets(
             out = snapped  # a screen's lattice; a shift along an edge copies it out of phase
         else:
             out |= snapped
-            edge_out, edge_snapped = _snap(along_edges, ac, m=m, snap=snap)
+            edge_out, edge_snapped = _snap(along_edges, ac, m=m, snap=snap, peak=peak)
             out |= edge_out | edge_snapped
     else:
         out, regular = raw | along_edges, False
@@ -149,11 +151,11 @@ def candidate_offsets(
 
 
 def _snap(
-    shifts: set[tuple[int, int]], ac: np.ndarray, *, m: int, snap: float
+    shifts: set[tuple[int, int]], ac: np.ndarray, *, m: int, snap: float, peak: float
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """(left as they were, snapped): each shift moved to the strongest peak of the
     autocorrelation ``ac`` ((2m+1)x(2m+1), centre = shift 0) within ``snap`` of its length,
-    where that peak is a real repeat of the texture (> 0.5)."""
+    where that peak is a real repeat of the texture (> ``peak``)."""
     out, snapped = set(), set()
     for dy, dx in shifts:
         # A line a few degrees off a candidate's direction lands farther off at long range.
@@ -165,7 +167,7 @@ def _snap(
         if win.size == 0:
             continue
         iy, ix = np.unravel_index(int(np.argmax(win)), win.shape)
-        if win[iy, ix] > 0.5:  # a real repeat of the texture: copy in phase
+        if win[iy, ix] > peak:  # a real repeat of the texture: copy in phase
             snapped.add((int(y0 + iy - m), int(x0 + ix - m)))
         else:
             out.add((dy, dx))

@@ -44,6 +44,8 @@ class TextureConfig:
     iterations: int = 2
     structure_weight: float = 1.0  # weight of the low-pass match against the texture match
     snap: float = 0.5  # search radius around a candidate for an autocorrelation peak, per px of its length
+    peak: float = 0.5  # an autocorrelation peak above this is a repeat of the texture (snapped to)
+    grey_peak: float = 0.3  # the same on a grey page: a rotated or coarse screen peaks lower at whole shifts
     threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
     votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
@@ -249,7 +251,7 @@ def synthesize(
     h, w = mask.shape
     grey_page = known_is_grey(image, mask)
     if grey_page:
-        cfg = replace(cfg, patch=cfg.grey_patch)
+        cfg = replace(cfg, patch=cfg.grey_patch, peak=cfg.grey_peak)
     # On a grey (manga) page a regular screen is the texture: copy along its lattice only.
     offsets, regular = candidate_offsets(
         image,
@@ -259,6 +261,7 @@ def synthesize(
         snap=cfg.snap,
         lattice_only=grey_page,
         edge_directions=cfg.edge_directions,
+        peak=cfg.peak,
     )
     if grey_page and regular:
         # ... and the copies stay exact: the network's low-pass there is a smear of the
