@@ -5,18 +5,26 @@ inside relates to the pixel just outside as in = k*out + b with k = 1 - a and b 
 is continuous over the two pixels between them; kintsugi.detect.translucent.blend).
 
 Candidates: frames between pairs of long parallel straight edges (rects.line_frames), and frames
-grown from one straight edge that fits a blend, their other side searched 5-64 px away
-(kintsugi.detect.translucent.grow): the step across a bar's edge is a*(c - art), so it changes
-sign and vanishes where the art is near c, and the edge detectors often find one side whole and
-the other in stubs. Each candidate is fitted over both long sides (one k for the three
-channels, 0.15 <= k <= 0.9, small residual, over outside samples that vary), its long sides
-moved to where that blend explains the step best, its ends to where the blend stops holding,
-and it is kept when the blend explains most of the visible steps around its perimeter.
+grown from one straight edge, their other side searched 5-64 px away with the blend fitted over
+both sides at once (kintsugi.detect.translucent.grow): the step across a bar's edge is
+a*(c - art), so it changes sign and vanishes where the art is near c, and the edge detectors
+often find one side whole and the other in stubs, or pair it with an art line a pixel or three
+off. Each candidate is fitted (one k for the three channels, 0.15 <= k <= 0.9, over outside
+samples that vary), its long sides moved to where that blend explains the step across them best
+(its sides then lie on pixel boundaries: the mask is the bar's pixels), its ends to where the
+blend stops holding, and it is kept when, around its whole perimeter, the blend explains most
+visible steps and contradicts few, leaves a small residual against the variation it explains,
+un-blends every pixel inside to 0-255, and at least three sharp art edges run into it. Where
+candidates overlap, the best explained is kept.
 
-Not found: bars whose sides run along art of about the bar's colour nearly all the way (a white
-bar on white paper: nothing says where those sides are), bars over flat art on both long sides
-(one outside colour does not pin k down), opacities outside 0.1-0.85, and bars neither of whose
-long sides the edge detectors find as a straight edge.
+Not found: bars whose whole perimeter lies over one flat colour (a bar laid over a flat fill,
+or over art with paper all around it: one outside colour does not fix k, and a drawn box looks
+the same), bars whose sides run along art of about the bar's colour nearly all the way (a white
+bar on white paper: nothing says where those sides are), bars under 9 px thick, opacities
+outside 0.15-0.85, bars over smooth shading (no art edges run into them), and bars neither of
+whose long sides the edge detectors find as a straight edge. JPEG (q85) noise near the edges
+fails the residual tests far more often than lossless images do. Still flagged: drawn
+translucent-looking bands with art crossing them (drop shadows, bevels, glass highlights).
 """
 
 from __future__ import annotations

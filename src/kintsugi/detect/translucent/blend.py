@@ -118,27 +118,29 @@ def refine_ends(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) 
 
 def support(image: np.ndarray, frame: Frame, blend: Blend) -> tuple[float, float]:
     """(explained, contradicted): the shares of the perimeter's samples with a visible step
-    (>= 8 levels) that the blend explains (residual under half the step and under 10 levels)
-    and that it does not (residual over half the step). Art of about the bar's colour leaves
-    no step and counts for neither."""
+    (>= 8 levels) that the blend explains (residual under half the step and under 12 levels)
+    and of those with a clear step (>= 16 levels: JPEG noise leaves smaller ones half
+    unexplained) that it does not (residual over half the step). Art of about the bar's colour
+    leaves no step and counts for neither."""
     inside, outside = perimeter_samples(image, frame)
     same, err = gains(inside, outside, blend)
-    visible = same >= 8
-    explained = visible & (err < 0.5 * same) & (err < 10)
-    contradicted = visible & (err >= 0.5 * same)
+    explained = (same >= 8) & (err < 0.5 * same) & (err < 12)
+    contradicted = (same >= 16) & (err >= 0.5 * same)
     n = max(same.size, 1)
     return np.count_nonzero(explained) / n, np.count_nonzero(contradicted) / n
 
 
 def out_of_range(image: np.ndarray, frame: Frame, blend: Blend) -> float:
     """Share of the pixels a pixel inside the frame whose un-blended value (in - b) / k falls
-    outside 0-255 (by more than 12 levels): under a true bar every pixel un-blends to some art."""
+    outside 0-255 (by more than 6 levels plus 6 / k: un-blending scales JPEG noise by 1 / k):
+    under a true bar every pixel un-blends to some art."""
     inner = Frame(frame.centre, frame.u, frame.v, max(frame.half_length - 1, 0.5), max(frame.half_width - 1, 0.5))
     pixels = image[polygon_mask(inner.corners(), image.shape[:2])].astype(np.float32)
     if pixels.size == 0:
         return 1.0
     art = (pixels - blend.b) / blend.k
-    return float(np.mean(((art < -12) | (art > 267)).any(axis=-1)))
+    margin = 6 + 6 / blend.k
+    return float(np.mean(((art < -margin) | (art > 255 + margin)).any(axis=-1)))
 
 
 def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
