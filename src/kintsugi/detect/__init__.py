@@ -10,7 +10,8 @@ Modules, each with one job:
   rects     rotated rectangles: sampling along their sides, pairs of parallel edges
   flats     solid-bar candidates from flat regions
   bars      solid bars
-  translucent  translucent bars (a flat colour at constant opacity)
+  translucent  translucent bars (a flat colour at constant opacity): a package, blend (the
+            relation across an edge) and grow (frames grown from one straight side)
   censors   detect_censors: every kind at once, each region named by kind
 
 Boxes are kintsugi.regions.Box (y0, x0, y1, x1, half-open) everywhere.

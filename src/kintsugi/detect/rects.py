@@ -141,6 +141,14 @@ def line_frames(image: np.ndarray) -> list[Frame]:
     return frames
 
 
+def straight_lines(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The long straight edges line_frames pairs up, each set (Hough, LSD) merged on its own:
+    (u (L x 2), rho (L,), extent (L x 2)) as _merge_collinear gives them."""
+    if min(image.shape[:2]) < 3:
+        return []
+    return [_merge_collinear(segs) for segs in (_hough_segments(image), _lsd_segments(image)) if segs.size]
+
+
 def _longest(segs: np.ndarray, count: int) -> np.ndarray:
     """The ``count`` longest of N x 4 segments (a busy page has thousands of short ones)."""
     lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])

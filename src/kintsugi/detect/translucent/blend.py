@@ -1,0 +1,158 @@
+"""The blend relation across a translucent bar's edge, and where along a frame it holds.
+
+Just inside an edge the image is k*art + b (k = 1 - opacity, b = opacity*colour); just outside
+it is the art itself, and the art is continuous over the two pixels between them, so
+in = k*out + b with one k for all three channels. Samples sit 1 px either side of an edge on
+a pixel boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kintsugi.detect.rects import Frame, polygon_mask, sample
+
+# Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
+# blurs a colour edge over about 2 px either side.
+GAP = 1.0
+# Sides are placed with samples 1 px either side (each the mean of two pixels on one side of an
+# edge on a pixel boundary): the blend explains that step best only on the boundary itself.
+PLACE_GAP = 1.0
+_TRIM = 0.8  # the fit keeps the best 80% of pairs (art edges between the samples are outliers)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """in = k*out + b: ``k`` (shared), ``b`` (3,), the trimmed ``rms`` (max over channels) and the
+    ``spread`` of the kept outside samples (std, max over channels): how well art that varies
+    pins k down."""
+
+    k: float
+    b: np.ndarray
+    rms: float
+    spread: float
+
+
+def swapped(frame: Frame) -> Frame:
+    """The frame with its long and short axes exchanged: its ends become "long sides"."""
+    return Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length)
+
+
+def side_samples(image: np.ndarray, frame: Frame, *, side: int, offset: float = 0.0, gap: float = GAP):
+    """(inside, outside) N x 3 float32 across the long side ``side`` moved ``offset`` px outward."""
+    inside = sample(image, *frame.side_points(offset - gap, side=side))
+    outside = sample(image, *frame.side_points(offset + gap, side=side))
+    return inside, outside
+
+
+def perimeter_samples(image: np.ndarray, frame: Frame, *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, outside) across all four sides, concatenated."""
+    pairs = [side_samples(image, f, side=s, gap=gap) for f in (frame, swapped(frame)) for s in (-1, 1)]
+    return np.concatenate([i for i, _ in pairs]), np.concatenate([o for _, o in pairs])
+
+
+def fit_blend(inside: np.ndarray, outside: np.ndarray) -> Blend | None:
+    """Fit in = k*out + b over N x 3 pairs, trimmed: the worst fifth of the pairs is dropped and
+    the fit repeated. None when there are too few pairs or the outside does not vary at all."""
+    if inside.shape[0] < 16:
+        return None
+    keep = np.ones(inside.shape[0], bool)
+    k, b, rms, spread = 1.0, np.zeros(3), np.inf, 0.0
+    for _ in range(2):
+        o, i = outside[keep], inside[keep]
+        oc, ic = o - o.mean(axis=0), i - i.mean(axis=0)
+        denom = float((oc * oc).sum())
+        if denom <= 1e-6:
+            return None
+        # Reduced major axis, not least squares: the art varies between the two samples, and
+        # that noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out)
+        # is unbiased where least squares shrinks k (and overstates the opacity).
+        covariance = float((oc * ic).sum())
+        k = float(np.sign(covariance) * np.sqrt((ic * ic).sum() / denom))
+        b = i.mean(axis=0) - k * o.mean(axis=0)
+        err = np.abs(inside - (k * outside + b)).max(axis=-1)
+        rms = float(np.sqrt(np.mean(err[keep] ** 2)))
+        spread = float(o.std(axis=0).max())
+        keep = err <= np.quantile(err, _TRIM)
+    return Blend(k, b, rms, spread)
+
+
+def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.ndarray, np.ndarray]:
+    """(same, err) per pair: the step |in - out| (the art continuing unchanged) and the blend's
+    residual |in - (k*out + b)|, max over channels."""
+    same = np.abs(inside - outside).max(axis=-1)
+    err = np.abs(inside - (blend.k * outside + blend.b)).max(axis=-1)
+    return same, err
+
+
+def best_offset(image: np.ndarray, frame: Frame, blend: Blend, *, side: int, reach: float) -> float:
+    """The outward offset (within ``reach``, 0.5 px steps) of long side ``side`` where the blend
+    explains the step across it best: the largest mean of same - err. Inside the bar both
+    samples are blended and beyond it neither is, so the blend only wins on the edge."""
+    offsets = np.arange(-reach, reach + 1e-6, 0.5)
+    base = np.stack(frame.side_points(0.0, side=side), axis=-1)
+    if base.shape[0] == 0:
+        return 0.0
+    shifts = offsets[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # offsets x (in, out)
+    points = base[None, None] + (side * shifts)[..., None, None] * frame.v
+    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(offsets.size, 2, -1, 3)
+    same, err = gains(samples[:, 0], samples[:, 1], blend)
+    return float(offsets[int(np.argmax((same - err).mean(axis=-1)))])
+
+
+def refine_sides(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> Frame:
+    """Both long sides moved to where the blend explains their step best."""
+    low, high = (best_offset(image, frame, blend, side=s, reach=reach) for s in (-1, 1))
+    half_width = frame.half_width + (low + high) / 2
+    if half_width < 2.5:
+        return frame
+    return Frame(frame.centre + frame.v * (high - low) / 2, frame.u, frame.v, frame.half_length, half_width)
+
+
+def refine_ends(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> Frame:
+    """refine_sides for the two short sides."""
+    return swapped(refine_sides(image, swapped(frame), blend, reach=reach))
+
+
+def support(image: np.ndarray, frame: Frame, blend: Blend) -> tuple[float, float]:
+    """(explained, contradicted): the shares of the perimeter's samples with a visible step
+    (>= 8 levels) that the blend explains (residual under half the step and under 12 levels)
+    and of those with a clear step (>= 16 levels: JPEG noise leaves smaller ones half
+    unexplained) that it does not (residual over half the step). Art of about the bar's colour
+    leaves no step and counts for neither."""
+    inside, outside = perimeter_samples(image, frame)
+    same, err = gains(inside, outside, blend)
+    explained = (same >= 8) & (err < 0.5 * same) & (err < 12)
+    contradicted = (same >= 16) & (err >= 0.5 * same)
+    n = max(same.size, 1)
+    return np.count_nonzero(explained) / n, np.count_nonzero(contradicted) / n
+
+
+def out_of_range(image: np.ndarray, frame: Frame, blend: Blend) -> float:
+    """Share of the pixels a pixel inside the frame whose un-blended value (in - b) / k falls
+    outside 0-255 (by more than 6 levels plus 6 / k: un-blending scales JPEG noise by 1 / k):
+    under a true bar every pixel un-blends to some art."""
+    inner = Frame(frame.centre, frame.u, frame.v, max(frame.half_length - 1, 0.5), max(frame.half_width - 1, 0.5))
+    pixels = image[polygon_mask(inner.corners(), image.shape[:2])].astype(np.float32)
+    if pixels.size == 0:
+        return 1.0
+    art = (pixels - blend.b) / blend.k
+    margin = 6 + 6 / blend.k
+    return float(np.mean(((art < -margin) | (art > 255 + margin)).any(axis=-1)))
+
+
+def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
+    """Sharp art edges running into the frame: runs of outside samples (around the perimeter,
+    GAP px out) where the colour changes by ``jump`` levels over 2 px. Smooth shading has none,
+    and a drawn shading band or bevel fits a blend as well as a bar does."""
+    count = 0
+    for f in (frame, swapped(frame)):
+        for side in (-1, 1):
+            outside = sample(image, *f.side_points(GAP, side=side))
+            if outside.shape[0] < 3:
+                continue
+            sharp = np.abs(outside[2:] - outside[:-2]).max(axis=-1) >= jump
+            count += int(sharp[0]) + int(np.count_nonzero(sharp[1:] & ~sharp[:-1]))
+    return count

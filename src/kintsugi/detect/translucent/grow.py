@@ -1,0 +1,108 @@
+"""Frames grown from one long side: where the second side was not found as a straight edge.
+
+A bar's edge vanishes where the art beside it is near the bar's colour, and changes sign where
+the art turns from darker to brighter than it, so the edge detectors often find one long side
+whole and the other in stubs, or pair it with an art line a few pixels off. From each long
+straight edge with a visible step across it, the other side is searched 5-64 px away on either
+side: at each distance the blend is fitted over both sides at once (the seed side alone may run
+along flat paper, which says nothing about k), and the distance kept is the one whose fit
+explains the step across the far side best.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, sample
+from kintsugi.detect.translucent.blend import PLACE_GAP, Blend
+
+_MIN_LENGTH = 20.0
+_MAX_SEEDS = 40  # the longest lines with a visible step; each costs one search over 60 widths
+_STEP = 2.0  # px between samples along a seed line
+_MIN_STEP = 8.0  # mean step across a seed line
+_TRIM = 0.8
+_WIDTHS_TRIED = 8
+
+
+def grown_frames(
+    image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, accept
+) -> list[tuple[Frame, Blend]]:
+    """(frame, blend) grown from the longest straight lines in ``lines`` (straight_lines(image)),
+    on either side of each, where the joint fit at the best far side is one ``accept`` takes."""
+    seeds = []
+    for u, rho, extent in lines:
+        for j in np.flatnonzero(extent[:, 1] - extent[:, 0] >= _MIN_LENGTH):
+            seeds.append((extent[j, 1] - extent[j, 0], u[j], rho[j], extent[j]))
+    seeds.sort(key=lambda s: -s[0])
+    out: list[tuple[Frame, Blend]] = []
+    tried = 0
+    for _, u, rho, extent in seeds:
+        v = np.array([-u[1], u[0]])
+        t = np.arange(extent[0], extent[1] + 1e-6, _STEP)
+        base = t[:, None] * u + rho * v
+        near, far = sample(image, *(base + PLACE_GAP * v).T), sample(image, *(base - PLACE_GAP * v).T)
+        if np.abs(near - far).max(axis=-1).mean() < _MIN_STEP:
+            continue  # no visible edge here
+        tried += 1
+        for side in (-1, 1):
+            inside, outside = (near, far) if side > 0 else (far, near)
+            found = far_side(image, base, side * v, inside, outside, accept=accept)
+            if found is not None:
+                width, blend = found
+                centre = base.mean(axis=0) + side * v * width / 2
+                out.append((Frame(centre, u, side * v, (extent[1] - extent[0]) / 2, width / 2), blend))
+        if tried >= _MAX_SEEDS:
+            break
+    return out
+
+
+def far_side(
+    image: np.ndarray, base: np.ndarray, v: np.ndarray, inside: np.ndarray, outside: np.ndarray, *, accept
+) -> tuple[float, Blend] | None:
+    """(width, blend): the distance from the seed line (points ``base``, N x 2, samples across it
+    ``inside`` and ``outside``) along ``v`` (into the bar) of the parallel line whose joint fit
+    with the seed side ``accept`` takes and explains the step across that line best; None when
+    no width gives such a fit that explains any step. Inside the bar both samples are blended
+    and beyond it neither, so only the true side scores."""
+    widths = np.arange(MIN_THICK, MAX_THICK + 1e-6, 1.0)
+    shifts = widths[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # widths x (in, out)
+    points = base[None, None] + shifts[..., None, None] * v
+    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(widths.size, 2, -1, 3)
+    # The fit is tried only at the widths with the largest steps across (the far side is an
+    # edge wherever the art is not near the bar's colour): a few fits instead of 120.
+    steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)
+    picks = np.sort(np.argsort(-steps)[:_WIDTHS_TRIED])
+    far_in, far_out = samples[picks, 0], samples[picks, 1]  # P x N x 3
+    all_in = np.concatenate([np.broadcast_to(inside, far_in.shape), far_in], axis=1)
+    all_out = np.concatenate([np.broadcast_to(outside, far_out.shape), far_out], axis=1)
+    k, b, rms, spread = _fit_many(all_in, all_out)
+    err = np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])).max(axis=-1)
+    same = np.abs(far_in - far_out).max(axis=-1)
+    score = (same - err).mean(axis=-1)
+    blends = [Blend(float(k[p]), b[p], float(rms[p]), float(spread[p])) for p in range(picks.size)]
+    score[~np.array([accept(blend) for blend in blends])] = -np.inf
+    best = int(np.argmax(score))
+    if not np.isfinite(score[best]) or score[best] <= 2.0:
+        return None
+    return float(widths[picks[best]]), blends[best]
+
+
+def _fit_many(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...]:
+    """blend.fit_blend for W sets of M x 3 pairs at once (W x M x 3): (k (W,), b (W x 3),
+    rms (W,), spread (W,)), trimmed once."""
+    keep = np.ones(inside.shape[:2], bool)
+    for _ in range(2):
+        w = keep[..., None].astype(np.float32)
+        count = np.maximum(w.sum(axis=1), 1)  # W x 1
+        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
+        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
+        denom = (oc * oc).sum(axis=(1, 2))
+        # Reduced major axis, as blend.fit_blend.
+        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
+        k[denom <= 1e-6] = 1.0
+        b = i_mean - k[:, None] * o_mean
+        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
+        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
+        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
+    return k, b, rms, spread

@@ -1,0 +1,119 @@
+"""Translucent censor bars: found over gradients and lines, along flat paper on one side, with
+their opacity; clean screentone, flat fills and shading bands left alone."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from kintsugi.detect import detect_censors, find_translucent_bars
+from kintsugi.detect.rects import polygon_mask
+
+
+def gradient_lines(height: int = 170, width: int = 240, *, seed: int = 0) -> np.ndarray:
+    """A colour gradient crossed by ink lines and a few flat patches (RGB uint8 HxWx3)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([40 + 180 * xx / width, 60 + 150 * yy / height, 200 - 120 * xx / width], axis=-1)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    for _ in range(4):
+        x, y = int(rng.integers(0, width - 40)), int(rng.integers(0, height - 30))
+        cv2.rectangle(image, (x, y), (x + 40, y + 30), tuple(int(c) for c in rng.integers(0, 256, 3)), -1)
+    for _ in range(16):
+        p0 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        p1 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.line(image, p0, p1, (20, 20, 30), 2)
+    return image
+
+
+def blend_bar(art: np.ndarray, corners: np.ndarray, *, colour, opacity: float) -> tuple[np.ndarray, np.ndarray]:
+    truth = polygon_mask(corners, art.shape[:2])
+    image = art.copy()
+    mixed = opacity * np.array(colour, np.float32) + (1 - opacity) * art[truth].astype(np.float32)
+    image[truth] = np.rint(mixed).astype(np.uint8)
+    return image, truth
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return np.count_nonzero(a & b) / max(np.count_nonzero(a | b), 1)
+
+
+@pytest.mark.parametrize(
+    ("colour", "opacity", "angle", "thick"),
+    [
+        ((0, 0, 0), 0.5, 0.0, 24),
+        ((255, 255, 255), 0.6, 90.0, 30),
+        # Placed with IoU 0.95, then refused: over a tenth of its perimeter's clear steps are not
+        # explained (the staircase edge of a rotated bar over 2 px ink lines).
+        pytest.param(
+            (200, 40, 160), 0.4, 23.0, 18, marks=pytest.mark.xfail(strict=True, reason="known miss: contradicted")
+        ),
+        ((0, 0, 0), 0.75, 61.0, 12),
+    ],
+    ids=["black-0.5", "white-0.6-vertical", "magenta-0.4-rotated", "black-0.75-thin"],
+)
+def test_translucent_bar_over_gradient_and_lines(colour, opacity, angle, thick):
+    art = gradient_lines(seed=1)
+    corners = cv2.boxPoints(((120, 85), (110 if angle != 90 else 120, thick), angle)).astype(np.float64)
+    image, truth = blend_bar(art, corners, colour=colour, opacity=opacity)
+    bars = find_translucent_bars(image)
+    assert len(bars) == 1
+    assert iou(bars[0].mask(truth.shape), truth) >= 0.9
+    assert abs(bars[0].opacity - opacity) <= 0.05
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the ends run on along the paper side; the final fit fails")
+def test_translucent_bar_along_flat_paper_on_one_side():
+    # The upper long side runs along white paper all the way (nothing there fixes the blend's
+    # slope); the lower one crosses the art. Found from the lower side and the joint fit.
+    art = gradient_lines(seed=2)
+    art[:60] = 255
+    image, truth = blend_bar(
+        art, cv2.boxPoints(((120, 72), (140, 24), 0.0)).astype(np.float64), colour=(0, 0, 0), opacity=0.55
+    )
+    found = detect_censors(image, kinds=("translucent",))
+    assert [c.kind for c in found.censors] == ["translucent"]
+    assert iou(found.mask(), truth) >= 0.9
+    assert abs(found.censors[0].opacity - 0.55) <= 0.05
+
+
+def screentone(height: int = 170, width: int = 240) -> np.ndarray:
+    image = np.full((height, width, 3), 255, np.uint8)
+    for y in range(3, height, 6):
+        for x in range(3 + 3 * ((y // 6) % 2), width, 6):
+            cv2.circle(image, (x, y), 2, (40, 40, 40), -1)
+    cv2.rectangle(image, (60, 50), (180, 120), (255, 255, 255), -1)  # a panel cut out of the tone
+    cv2.rectangle(image, (60, 50), (180, 120), (0, 0, 0), 2)
+    return image
+
+
+def shading_band(height: int = 170, width: int = 240) -> np.ndarray:
+    """Smooth shading with a darker band in it (a cylinder's shadow), and a drop shadow."""
+    xx = np.linspace(0, np.pi, width, dtype=np.float32)[None, :, None]
+    image = np.broadcast_to(120 + 100 * np.sin(xx), (height, width, 3)).copy()
+    image[:, 90:110] *= 0.6
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    cv2.rectangle(image, (30, 30), (200, 40), (0, 0, 0), -1)
+    cv2.rectangle(image, (34, 41), (204, 46), (90, 90, 90), -1)
+    return image
+
+
+@pytest.mark.parametrize("kind", ["screentone", "flat-fill", "gradient-lines", "shading-band"])
+@pytest.mark.parametrize("jpeg", [False, True], ids=["png", "q85"])
+def test_clean_art_has_no_translucent_bar(kind, jpeg):
+    if kind == "screentone":
+        image = screentone()
+    elif kind == "flat-fill":
+        image = np.full((170, 240, 3), 250, np.uint8)
+        cv2.ellipse(image, (90, 85), (70, 45), 15, 0, 360, (250, 214, 190), -1)
+        cv2.ellipse(image, (90, 85), (70, 45), 15, 0, 360, (20, 20, 30), 2)
+        cv2.rectangle(image, (170, 20), (220, 150), (40, 40, 50), -1)
+    elif kind == "gradient-lines":
+        image = gradient_lines(seed=3)
+    else:
+        image = shading_band()
+    if jpeg:
+        ok, data = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    assert find_translucent_bars(image) == []
