@@ -10,16 +10,18 @@ takes the pixel at ``p + o``, chosen so that
 - the copied patch agrees with what is already known or copied around ``p`` (screentone and
   hatching continue in phase, seams stay rare).
 
-Candidates are shifts in 12 directions at growing distances, each snapped to the strongest peak
-of the known texture's autocorrelation near it: for a regular screen the candidates are its
-lattice vectors, so the copied dots continue in phase. Large holes choose at half resolution
+Candidates are shifts in 12 directions at growing distances, plus both ways along the strongest
+edges at the hole (a line at any angle is copied along itself), each snapped to the strongest
+peak of the known texture's autocorrelation near it: for a regular screen the candidates are
+its lattice vectors, so the copied dots continue in phase. Large holes choose at half resolution
 and refine by a pixel at full size; a 3x3 majority vote removes lone choices. The copy is then
 corrected by the low-pass difference between target and source (blurred, soft-thresholded, so
 a copy that already fits stays exact).
 
 Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
 surroundings hold only two grey levels (a bitonal page) is filled with those two. On a grey page
-the patches are larger (15 px: they span a screen's period), and with a regular screen only the
+the patches are larger (15 px: they span a screen's period), a weaker autocorrelation peak counts
+as a repeat (a rotated screen's lattice falls between pixels), and with a regular screen only the
 screen's lattice is copied from, without correction.
 
 Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
