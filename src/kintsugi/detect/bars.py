@@ -37,6 +37,7 @@ from kintsugi.detect.rects import (
     polygon_mask,
     run_through_middle,
     sample,
+    sample_across,
     snap_ends,
     snap_sides,
     touches_border,
@@ -121,8 +122,7 @@ def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
     if offsets.size == 0:
         return np.zeros((0, 3), np.float32)
     base = np.stack(frame.side_points(-frame.half_width, side=1), axis=-1)  # n x 2 on the centre line
-    points = base[None] + offsets[:, None, None] * frame.v  # offsets x n x 2
-    return sample(image, points[..., 0].ravel(), points[..., 1].ravel())
+    return sample_across(image, base, frame.v, offsets).reshape(-1, 3)
 
 
 def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kintsugi.detect.rects import MAX_THICK, MIN_ASPECT, MIN_THICK, Frame, parallel_pairs
+from kintsugi.detect.rects import MAX_THICK, MIN_ASPECT, MIN_THICK, Frame, longest_segments, parallel_pairs
 
 # A pixel is flat when its 3x3 neighbourhood spans at most this many levels in every channel.
 _FLAT = 10
@@ -103,7 +103,7 @@ def _strips(piece: np.ndarray) -> list[Frame]:
         return []
     segs = segments.reshape(-1, 4).astype(np.float64)
     if len(segs) > _MAX_SEGMENTS:
-        segs = segs[np.argsort(-np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]))[:_MAX_SEGMENTS]]
+        segs = longest_segments(segs, _MAX_SEGMENTS)
     height, width = piece.shape
     strips = []
     for frame in parallel_pairs(segs):

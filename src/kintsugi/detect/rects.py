@@ -64,6 +64,15 @@ def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return out.reshape(-1, 3)[:n].astype(np.float32)
 
 
+def sample_across(image: np.ndarray, base: np.ndarray, v: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Bilinear samples (shifts.shape x N x 3 float32) of an RGB image at the points ``base``
+    (N x 2, x y) moved by each of ``shifts`` (any shape, px) along the direction ``v`` (2,): a
+    line sampled at several offsets across it in one call."""
+    shifts = np.asarray(shifts)
+    points = base[(None,) * shifts.ndim] + shifts[..., None, None] * v
+    return sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(*shifts.shape, base.shape[0], 3)
+
+
 @dataclass(frozen=True)
 class Frame:
     """A rotated rectangle as centre, unit long axis u, unit short axis v, half length and width."""
@@ -149,7 +158,7 @@ def straight_lines(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.n
     return [_merge_collinear(segs) for segs in (_hough_segments(image), _lsd_segments(image)) if segs.size]
 
 
-def _longest(segs: np.ndarray, count: int) -> np.ndarray:
+def longest_segments(segs: np.ndarray, count: int) -> np.ndarray:
     """The ``count`` longest of N x 4 segments (a busy page has thousands of short ones)."""
     lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
     return segs[np.argsort(-lengths)[:count]]
@@ -159,7 +168,7 @@ def _lsd_segments(image: np.ndarray) -> np.ndarray:
     segments = _LSD.detect(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))[0]
     if segments is None:
         return np.zeros((0, 4))
-    segs = _longest(segments.reshape(-1, 4).astype(np.float64), _MAX_SEGMENTS)
+    segs = longest_segments(segments.reshape(-1, 4).astype(np.float64), _MAX_SEGMENTS)
     return segs[np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]) >= _MIN_SEGMENT]
 
 
@@ -171,7 +180,7 @@ def _hough_segments(image: np.ndarray) -> np.ndarray:
     segments = cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=15, minLineLength=15, maxLineGap=4)
     if segments is None:
         return np.zeros((0, 4))
-    return _longest(segments.reshape(-1, 4).astype(np.float64), 400)
+    return longest_segments(segments.reshape(-1, 4).astype(np.float64), 400)
 
 
 def touches_border(corners: np.ndarray, shape: tuple[int, int]) -> bool:
@@ -262,13 +271,11 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
         # Samples half a pixel either side: on a hard step only the true edge sees the whole
         # step (1 px either side, three offsets tie and the first, inward, one won).
         base = np.stack(frame.side_points(0.0, side=side), axis=-1)  # n x 2
-        n = base.shape[0]
-        if n == 0:
+        if base.shape[0] == 0:
             return frame
-        # Points along the side, every offset and both half-pixel shifts: offsets x 2 x n x 2.
+        # Every offset and both half-pixel shifts: offsets x 2 x n x 3.
         shifts = offsets[:, None] + np.array([0.5, -0.5])[None, :]
-        points = base[None, None] + (side * shifts)[..., None, None] * frame.v
-        samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(offsets.size, 2, n, 3)
+        samples = sample_across(image, base, frame.v, side * shifts)
         steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
         best.append(float(offsets[int(np.argmax(steps))]))
     low, high = best  # the -1 side moves by -low along v, the +1 side by +high

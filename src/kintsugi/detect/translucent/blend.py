@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kintsugi.detect.rects import Frame, polygon_mask, sample
+from kintsugi.detect.rects import Frame, polygon_mask, sample, sample_across
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
 # blurs a colour edge over about 2 px either side.
@@ -54,29 +54,40 @@ def perimeter_samples(image: np.ndarray, frame: Frame, *, gap: float = GAP) -> t
 
 
 def fit_blend(inside: np.ndarray, outside: np.ndarray) -> Blend | None:
-    """Fit in = k*out + b over N x 3 pairs, trimmed: the worst fifth of the pairs is dropped and
-    the fit repeated. None when there are too few pairs or the outside does not vary at all."""
+    """Fit in = k*out + b over N x 3 pairs (fit_blends on one set). None when there are too
+    few pairs or the outside does not vary at all."""
     if inside.shape[0] < 16:
         return None
-    keep = np.ones(inside.shape[0], bool)
-    k, b, rms, spread = 1.0, np.zeros(3), np.inf, 0.0
+    k, b, rms, spread, varies = fit_blends(inside[None], outside[None])
+    if not varies[0]:
+        return None
+    return Blend(float(k[0]), b[0], float(rms[0]), float(spread[0]))
+
+
+def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Fit in = k*out + b (k shared, b per channel) for W sets of M x 3 pairs at once (W x M x 3),
+    trimmed: the worst fifth of the pairs is dropped and the fit repeated. Returns k (W,), b
+    (W x 3), the trimmed rms (W,), the spread of the kept outside samples (W,) and whether the
+    outside varies at all (W, bool; where not, k is 1)."""
+    keep = np.ones(inside.shape[:2], bool)
     for _ in range(2):
-        o, i = outside[keep], inside[keep]
-        oc, ic = o - o.mean(axis=0), i - i.mean(axis=0)
-        denom = float((oc * oc).sum())
-        if denom <= 1e-6:
-            return None
+        w = keep[..., None].astype(np.float32)
+        count = np.maximum(w.sum(axis=1), 1)  # W x 1
+        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
+        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
+        denom = (oc * oc).sum(axis=(1, 2))
         # Reduced major axis, not least squares: the art varies between the two samples, and
         # that noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out)
         # is unbiased where least squares shrinks k (and overstates the opacity).
-        covariance = float((oc * ic).sum())
-        k = float(np.sign(covariance) * np.sqrt((ic * ic).sum() / denom))
-        b = i.mean(axis=0) - k * o.mean(axis=0)
-        err = np.abs(inside - (k * outside + b)).max(axis=-1)
-        rms = float(np.sqrt(np.mean(err[keep] ** 2)))
-        spread = float(o.std(axis=0).max())
-        keep = err <= np.quantile(err, _TRIM)
-    return Blend(k, b, rms, spread)
+        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
+        varies = denom > 1e-6
+        k[~varies] = 1.0
+        b = i_mean - k[:, None] * o_mean
+        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
+        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
+        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
+    return k, b, rms, spread, varies
 
 
 def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +107,7 @@ def best_offset(image: np.ndarray, frame: Frame, blend: Blend, *, side: int, rea
     if base.shape[0] == 0:
         return 0.0
     shifts = offsets[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # offsets x (in, out)
-    points = base[None, None] + (side * shifts)[..., None, None] * frame.v
-    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(offsets.size, 2, -1, 3)
+    samples = sample_across(image, base, frame.v, side * shifts)
     same, err = gains(samples[:, 0], samples[:, 1], blend)
     return float(offsets[int(np.argmax((same - err).mean(axis=-1)))])
 

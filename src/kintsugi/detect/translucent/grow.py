@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, sample
-from kintsugi.detect.translucent.blend import PLACE_GAP, Blend
+from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, sample, sample_across
+from kintsugi.detect.translucent.blend import PLACE_GAP, Blend, fit_blends
 
 _MIN_LENGTH = 20.0
 _MAX_SEEDS = 40  # the longest lines with a visible step; each costs one search over 60 widths
 _STEP = 2.0  # px between samples along a seed line
 _MIN_STEP = 8.0  # mean step across a seed line
-_TRIM = 0.8
 _WIDTHS_TRIED = 8
 
 
@@ -66,8 +65,7 @@ def far_side(
     and beyond it neither, so only the true side scores."""
     widths = np.arange(MIN_THICK, MAX_THICK + 1e-6, 1.0)
     shifts = widths[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # widths x (in, out)
-    points = base[None, None] + shifts[..., None, None] * v
-    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(widths.size, 2, -1, 3)
+    samples = sample_across(image, base, v, shifts)
     # The fit is tried only at the widths with the largest steps across (the far side is an
     # edge wherever the art is not near the bar's colour): a few fits instead of 120.
     steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)
@@ -75,7 +73,7 @@ def far_side(
     far_in, far_out = samples[picks, 0], samples[picks, 1]  # P x N x 3
     all_in = np.concatenate([np.broadcast_to(inside, far_in.shape), far_in], axis=1)
     all_out = np.concatenate([np.broadcast_to(outside, far_out.shape), far_out], axis=1)
-    k, b, rms, spread = _fit_many(all_in, all_out)
+    k, b, rms, spread, _ = fit_blends(all_in, all_out)
     err = np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])).max(axis=-1)
     same = np.abs(far_in - far_out).max(axis=-1)
     score = (same - err).mean(axis=-1)
@@ -85,24 +83,3 @@ def far_side(
     if not np.isfinite(score[best]) or score[best] <= 2.0:
         return None
     return float(widths[picks[best]]), blends[best]
-
-
-def _fit_many(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...]:
-    """blend.fit_blend for W sets of M x 3 pairs at once (W x M x 3): (k (W,), b (W x 3),
-    rms (W,), spread (W,)), trimmed once."""
-    keep = np.ones(inside.shape[:2], bool)
-    for _ in range(2):
-        w = keep[..., None].astype(np.float32)
-        count = np.maximum(w.sum(axis=1), 1)  # W x 1
-        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
-        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
-        denom = (oc * oc).sum(axis=(1, 2))
-        # Reduced major axis, as blend.fit_blend.
-        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
-        k[denom <= 1e-6] = 1.0
-        b = i_mean - k[:, None] * o_mean
-        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
-        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
-        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
-        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
-    return k, b, rms, spread
