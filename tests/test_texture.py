@@ -171,3 +171,23 @@ def test_coarse_rotated_screens_are_continued_on_grey_pages(period, angle):
         for c in (cfg, replace(cfg, grey_peak=cfg.peak))
     ]
     assert errors[0] < 0.5 * errors[1]
+
+
+def test_flat_silhouettes_on_grey_pages_are_not_screens():
+    # A black castle wall with crenellations on white: its flat shapes repeat at many shifts
+    # (autocorrelation peaks above the grey-page threshold), but it is flat almost everywhere,
+    # so it is not taken for a screen (whose lattice would be copied exactly, uncorrected).
+    page = np.full((160, 160, 3), 255, np.uint8)
+    page[60:150, 20:140] = 0
+    for x in range(20, 140, 24):
+        page[40:60, x : x + 12] = 0
+    mask = _hole(160, 160, (50, 10, 120, 70))
+    painted = page.copy()
+    painted[mask] = (0, 255, 0)
+    cfg = texture.TextureConfig()
+    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap, "lattice_only": True}
+    assert shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak)[1]  # repeats, as a screen does
+    assert not shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak, screen_detail=cfg.screen_detail)[1]
+    # A real screen keeps its call.
+    screen, hole = _screen(period=6), _hole()
+    assert shifts.candidate_offsets(screen, hole, **knobs, peak=cfg.grey_peak, screen_detail=cfg.screen_detail)[1]

@@ -103,6 +103,7 @@ def candidate_offsets(
     lattice_only: bool = False,
     edge_directions: int = 0,
     peak: float = 0.5,
+    screen_detail: float = 0.0,
 ) -> tuple[np.ndarray, bool]:
     """Shifts (int Kx2, dy dx) a hole pixel may copy from: directions x distances reaching
     past the hole, each snapped to the strongest autocorrelation peak near it; and whether
@@ -110,7 +111,9 @@ def candidate_offsets(
     regular screen keeps only its lattice: a short shift off it copies the screen out of phase.
     ``edge_directions``: that many more directions, along the strongest edges at the hole
     (``edge_angles``), both ways. ``peak``: the autocorrelation a repeat of the texture reaches
-    (a rotated screen's lattice falls between pixels, so its peaks at whole shifts are lower)."""
+    (a rotated screen's lattice falls between pixels, so its peaks at whole shifts are lower).
+    ``screen_detail``: the share of known pixels with detail (high-pass beyond 8 levels) a
+    regular screen needs: a screen covers its area, flat shapes repeat at many shifts too."""
     h, w = mask.shape
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     depth = float(dist.max())
@@ -137,7 +140,7 @@ def candidate_offsets(
         out, snapped = _snap(raw, ac, m=m, snap=snap, peak=peak)
         # Whether the texture is a regular screen is the fixed directions' call (the same
         # directions on every picture).
-        regular = len(snapped) >= len(out)
+        regular = len(snapped) >= len(out) and float(np.mean(np.abs(hp[~ring]) > 8)) >= screen_detail
         if lattice_only and regular:
             out = snapped  # a screen's lattice; a shift along an edge copies it out of phase
         else:

@@ -48,6 +48,9 @@ class TextureConfig:
     snap: float = 0.5  # search radius around a candidate for an autocorrelation peak, per px of its length
     peak: float = 0.5  # an autocorrelation peak above this is a repeat of the texture (snapped to)
     grey_peak: float = 0.3  # the same on a grey page: a rotated or coarse screen peaks lower at whole shifts
+    # On a grey page, a regular screen has detail on at least this share of the known pixels (a
+    # black silhouette or line art on white repeats at many shifts too, but is flat).
+    screen_detail: float = 0.2
     threshold: float = 16.0  # low-pass corrections below this (0-255 levels) are dropped
     reach: float = 4.0  # candidates reach this many times the hole's largest inner distance
     votes: int = 1  # rounds of a 3x3 majority vote on the chosen shifts
@@ -264,6 +267,7 @@ def synthesize(
         lattice_only=grey_page,
         edge_directions=cfg.edge_directions,
         peak=cfg.peak,
+        screen_detail=cfg.screen_detail if grey_page else 0.0,
     )
     if grey_page and regular:
         # ... and the copies stay exact: the network's low-pass there is a smear of the
