@@ -133,26 +133,28 @@ _MIN_SEGMENT = 10.0
 _MAX_SEGMENTS = 600
 
 
-def line_frames(image: np.ndarray) -> list[Frame]:
+# Straight lines merged from collinear segments, as _merge_collinear gives them: u (L x 2) unit
+# directions, rho (L,) offsets along the normal (-u_y, u_x), extent (L x 2) t0, t1 along u.
+Lines = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def line_frames(image: np.ndarray, lines: list[Lines] | None = None) -> list[Frame]:
     """Candidate bar rectangles between pairs of long parallel straight edges, their sides
-    snapped to the strongest step; longest first. Segments from LSD on luma (sub-pixel, whole
-    where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny edges of each
-    channel (a bar may differ from the art in colour more than in luma; LSD splits an edge
-    where the art beyond it turns from darker to brighter), each set paired on its own."""
-    if min(image.shape[:2]) < 3:
-        return []
+    snapped to the strongest step; longest first. ``lines``: straight_lines(image), when the
+    caller has them already."""
     frames = []
-    for segs in (_hough_segments(image), _lsd_segments(image)):
-        if segs.size:
-            # Sides only: the ends are found by each kind's own test (what stays its colour,
-            # where the blend holds) and snapped after that.
-            frames += [snap_sides(image, frame) for frame in parallel_pairs(segs)]
+    for line_set in straight_lines(image) if lines is None else lines:
+        # Sides only: the ends are found by each kind's own test (what stays its colour, where
+        # the blend holds) and snapped after that.
+        frames += [snap_sides(image, frame) for frame in pair_lines(*line_set)]
     return frames
 
 
-def straight_lines(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The long straight edges line_frames pairs up, each set (Hough, LSD) merged on its own:
-    (u (L x 2), rho (L,), extent (L x 2)) as _merge_collinear gives them."""
+def straight_lines(image: np.ndarray) -> list[Lines]:
+    """The long straight edges of ``image``, two sets each merged on its own: from LSD on luma
+    (sub-pixel, whole where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny
+    edges of each channel (a bar may differ from the art in colour more than in luma; LSD splits
+    an edge where the art beyond it turns from darker to brighter)."""
     if min(image.shape[:2]) < 3:
         return []
     return [_merge_collinear(segs) for segs in (_hough_segments(image), _lsd_segments(image)) if segs.size]
@@ -235,9 +237,13 @@ def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def parallel_pairs(segs: np.ndarray) -> list[Frame]:
+    """pair_lines over segments (N x 4: x1, y1, x2, y2) merged into lines."""
+    return pair_lines(*_merge_collinear(segs))
+
+
+def pair_lines(u: np.ndarray, rho: np.ndarray, extent: np.ndarray) -> list[Frame]:
     """Rectangles between pairs of parallel lines 6-60 px apart that overlap along their
     direction by at least twice their distance; longest first (all pairs at once)."""
-    u, rho, extent = _merge_collinear(segs)
     if len(u) < 2:
         return []
     v = np.stack([-u[:, 1], u[:, 0]], axis=1)

@@ -36,6 +36,7 @@ from kintsugi.detect.rects import (
     MIN_ASPECT,
     Bar,
     Frame,
+    Lines,
     box_of,
     duplicate,
     line_frames,
@@ -85,13 +86,16 @@ _MIN_WIDTH = 9.0
 _UNDECIDED = 6.0  # levels: a step and residual both under this say nothing (art near c)
 
 
-def find_translucent_bars(image: np.ndarray, frames: list[Frame] | None = None) -> list[Bar]:
-    """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``:
-    line_frames(image), when the caller has them already."""
+def find_translucent_bars(
+    image: np.ndarray, frames: list[Frame] | None = None, *, lines: list[Lines] | None = None
+) -> list[Bar]:
+    """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``
+    (line_frames(image)) and ``lines`` (straight_lines(image)): when the caller has them already."""
     shape = image.shape[:2]
-    pairs = line_frames(image) if frames is None else frames
+    lines = straight_lines(image) if lines is None else lines
+    pairs = line_frames(image, lines) if frames is None else frames
     candidates: list[tuple[Frame, Blend | None]] = [(f, None) for f in pairs]
-    candidates += grown_frames(image, straight_lines(image), accept=_blend_ok)
+    candidates += grown_frames(image, lines, accept=_blend_ok)
     scored = [_translucent_bar(image, frame, blend=blend) for frame, blend in candidates]
     # Best explained first: where candidates overlap, the one placed best is kept.
     bars: list[Bar] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, sample, sample_across
+from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, Lines, sample, sample_across
 from kintsugi.detect.translucent.blend import PLACE_GAP, Blend, fit_blends
 
 _MIN_LENGTH = 20.0
@@ -23,9 +23,7 @@ _MIN_STEP = 8.0  # mean step across a seed line
 _WIDTHS_TRIED = 8
 
 
-def grown_frames(
-    image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, accept
-) -> list[tuple[Frame, Blend]]:
+def grown_frames(image: np.ndarray, lines: list[Lines], *, accept) -> list[tuple[Frame, Blend]]:
     """(frame, blend) grown from the longest straight lines in ``lines`` (straight_lines(image)),
     on either side of each, where the joint fit at the best far side is one ``accept`` takes."""
     seeds = []
