@@ -42,6 +42,7 @@ from kintsugi.detect.rects import (
     snap_sides,
     touches_border,
 )
+from kintsugi.detect.stats import quantile
 
 __all__ = ["Bar", "find_solid_bars", "polygon_mask"]
 
@@ -159,7 +160,7 @@ def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
         return False
     # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
     # bar ends against light grey art), a few levels in JPEG.
-    member = distance <= np.clip(3 * np.quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
+    member = distance <= np.clip(3 * quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.
     ys, xs = np.mgrid[y0:y1, x0:x1]
     along = (xs - frame.centre[0]) * frame.u[0] + (ys - frame.centre[1]) * frame.u[1]

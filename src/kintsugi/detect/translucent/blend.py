@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kintsugi.detect.rects import Frame, polygon_mask, sample, sample_across
+from kintsugi.detect.stats import quantile
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
 # blurs a colour edge over about 2 px either side.
@@ -86,7 +87,7 @@ def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...
         err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
         rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
         spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
-        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
+        keep = err <= quantile(err, _TRIM, axis=1, keepdims=True)
     return k, b, rms, spread, varies
 
 
