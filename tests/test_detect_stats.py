@@ -1,4 +1,4 @@
-"""kintsugi.detect.stats: the fast quantile is np.quantile bit for bit."""
+"""kintsugi.detect.stats: the fast reductions give numpy's results bit for bit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kintsugi.detect.stats import quantile
+from kintsugi.detect.stats import channel_max, quantile
 
 
 @settings(max_examples=300, deadline=None)
@@ -29,3 +29,11 @@ def test_quantile_matches_numpy(shape, seed, q, dtype, levels, keepdims, data):
     assert type(got) is type(expected)
     assert got.dtype == expected.dtype and np.shape(got) == np.shape(expected)
     assert np.asarray(got).tobytes() == np.asarray(expected).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(shape=st.lists(st.integers(1, 12), min_size=0, max_size=2), seed=st.integers(0, 2**32 - 1))
+def test_channel_max_matches_numpy(shape, seed):
+    values = np.random.default_rng(seed).normal(0, 50, (*shape, 3)).astype(np.float32)
+    got = channel_max(values)
+    assert got.dtype == values.dtype and got.tobytes() == values.max(axis=-1).tobytes()

@@ -42,7 +42,7 @@ from kintsugi.detect.rects import (
     snap_sides,
     touches_border,
 )
-from kintsugi.detect.stats import quantile
+from kintsugi.detect.stats import channel_max, quantile
 
 __all__ = ["Bar", "find_solid_bars", "polygon_mask"]
 
@@ -90,13 +90,13 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
     if centre_line.shape[0] < 8:
         return None
     middle = np.median(centre_line, axis=0)
-    if np.mean(np.abs(centre_line - middle).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+    if np.mean(channel_max(np.abs(centre_line - middle)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
     colour = np.median(inside, axis=0)
-    if np.mean(np.abs(inside - colour).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+    if np.mean(channel_max(np.abs(inside - colour)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     if not _sides_step_and_cross(image, frame, colour):
         return None
@@ -133,7 +133,7 @@ def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
     votes = np.zeros(t.size, np.int32)
     for offset in (-(frame.half_width - 1.5), 0.0, frame.half_width - 1.5):
         p = frame.centre + t[:, None] * frame.u + offset * frame.v
-        votes += np.abs(sample(image, p[:, 0], p[:, 1]) - colour).max(axis=-1) <= _MEMBER / 2
+        votes += channel_max(np.abs(sample(image, p[:, 0], p[:, 1]) - colour)) <= _MEMBER / 2
     return run_through_middle(frame, t, votes >= 2)
 
 
@@ -155,7 +155,7 @@ def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
-    distance = np.abs(crop - colour).max(axis=-1)
+    distance = channel_max(np.abs(crop - colour))
     if np.mean(distance[inside] <= _MEMBER) < _MIN_FILL:
         return False
     # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
@@ -186,11 +186,11 @@ def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -
         near = sample(image, *frame.side_points(2.0, side=side))
         if near.shape[0] < 8:
             return False
-        shares.append(float(np.mean(np.abs(near - colour).max(axis=-1) >= _CONTRAST)))
+        shares.append(float(np.mean(channel_max(np.abs(near - colour)) >= _CONTRAST)))
         beside = sample(image, *frame.side_points(2.5, side=side))
-        uniform.append(float(np.mean(np.abs(beside - np.median(beside, axis=0)).max(axis=-1) <= _UNIFORM)))
+        uniform.append(float(np.mean(channel_max(np.abs(beside - np.median(beside, axis=0))) <= _UNIFORM)))
         far = sample(image, *frame.side_points(3.0, side=side))
-        jumps = np.abs(far[4:] - far[:-4]).max(axis=-1) >= _JUMP
+        jumps = channel_max(np.abs(far[4:] - far[:-4])) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
     if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
         return False

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from kintsugi.detect.rects import MAX_THICK, MIN_ASPECT, MIN_THICK, Frame, longest_segments, parallel_pairs
-from kintsugi.detect.stats import quantile
+from kintsugi.detect.stats import channel_max, quantile
 
 # A pixel is flat when its 3x3 neighbourhood spans at most this many levels in every channel.
 _FLAT = 10
@@ -68,7 +68,7 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
 
 def _component_frames(crop: np.ndarray, core: np.ndarray, colour: np.ndarray) -> list[Frame]:
     """Frames (crop coordinates) of the pieces of one flat component ``core`` (bool over crop)."""
-    distance = np.abs(crop.astype(np.float32) - colour).max(axis=-1)
+    distance = channel_max(np.abs(crop.astype(np.float32) - colour))
     tol = float(np.clip(3 * quantile(distance[core], 0.95) + 5, _MIN_TOL, _MAX_TOL))
     member = (distance <= tol).astype(np.uint8)
     member &= cv2.dilate(core.view(np.uint8), np.ones((3, 3), np.uint8), iterations=3)

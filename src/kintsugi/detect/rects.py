@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kintsugi.detect.stats import channel_max
 from kintsugi.regions import Box
 
 MIN_THICK, MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
@@ -282,7 +283,7 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
         # Every offset and both half-pixel shifts: offsets x 2 x n x 3.
         shifts = offsets[:, None] + np.array([0.5, -0.5])[None, :]
         samples = sample_across(image, base, frame.v, side * shifts)
-        steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
+        steps = channel_max(np.abs(samples[:, 0] - samples[:, 1])).mean(axis=-1)  # (offsets,)
         best.append(float(offsets[int(np.argmax(steps))]))
     low, high = best  # the -1 side moves by -low along v, the +1 side by +high
     half_width = frame.half_width + (low + high) / 2

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kintsugi.detect.rects import Frame, polygon_mask, sample, sample_across
-from kintsugi.detect.stats import quantile
+from kintsugi.detect.stats import channel_max, quantile
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
 # blurs a colour edge over about 2 px either side.
@@ -84,9 +84,9 @@ def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...
         varies = denom > 1e-6
         k[~varies] = 1.0
         b = i_mean - k[:, None] * o_mean
-        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
+        err = channel_max(np.abs(inside - (k[:, None, None] * outside + b[:, None])))
         rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
-        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
+        spread = channel_max(np.sqrt((oc * oc).sum(axis=1) / count))
         keep = err <= quantile(err, _TRIM, axis=1, keepdims=True)
     return k, b, rms, spread, varies
 
@@ -94,8 +94,8 @@ def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...
 def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.ndarray, np.ndarray]:
     """(same, err) per pair: the step |in - out| (the art continuing unchanged) and the blend's
     residual |in - (k*out + b)|, max over channels."""
-    same = np.abs(inside - outside).max(axis=-1)
-    err = np.abs(inside - (blend.k * outside + blend.b)).max(axis=-1)
+    same = channel_max(np.abs(inside - outside))
+    err = channel_max(np.abs(inside - (blend.k * outside + blend.b)))
     return same, err
 
 
@@ -164,6 +164,6 @@ def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
             outside = sample(image, *f.side_points(GAP, side=side))
             if outside.shape[0] < 3:
                 continue
-            sharp = np.abs(outside[2:] - outside[:-2]).max(axis=-1) >= jump
+            sharp = channel_max(np.abs(outside[2:] - outside[:-2])) >= jump
             count += int(sharp[0]) + int(np.count_nonzero(sharp[1:] & ~sharp[:-1]))
     return count

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, Lines, sample, sample_across
+from kintsugi.detect.stats import channel_max
 from kintsugi.detect.translucent.blend import PLACE_GAP, Blend, fit_blends
 
 _MIN_LENGTH = 20.0
@@ -38,7 +39,7 @@ def grown_frames(image: np.ndarray, lines: list[Lines], *, accept) -> list[tuple
         t = np.arange(extent[0], extent[1] + 1e-6, _STEP)
         base = t[:, None] * u + rho * v
         near, far = sample(image, *(base + PLACE_GAP * v).T), sample(image, *(base - PLACE_GAP * v).T)
-        if np.abs(near - far).max(axis=-1).mean() < _MIN_STEP:
+        if channel_max(np.abs(near - far)).mean() < _MIN_STEP:
             continue  # no visible edge here
         tried += 1
         for side in (-1, 1):
@@ -66,14 +67,14 @@ def far_side(
     samples = sample_across(image, base, v, shifts)
     # The fit is tried only at the widths with the largest steps across (the far side is an
     # edge wherever the art is not near the bar's colour): a few fits instead of 120.
-    steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)
+    steps = channel_max(np.abs(samples[:, 0] - samples[:, 1])).mean(axis=-1)
     picks = np.sort(np.argsort(-steps)[:_WIDTHS_TRIED])
     far_in, far_out = samples[picks, 0], samples[picks, 1]  # P x N x 3
     all_in = np.concatenate([np.broadcast_to(inside, far_in.shape), far_in], axis=1)
     all_out = np.concatenate([np.broadcast_to(outside, far_out.shape), far_out], axis=1)
     k, b, rms, spread, _ = fit_blends(all_in, all_out)
-    err = np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])).max(axis=-1)
-    same = np.abs(far_in - far_out).max(axis=-1)
+    err = channel_max(np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])))
+    same = channel_max(np.abs(far_in - far_out))
     score = (same - err).mean(axis=-1)
     blends = [Blend(float(k[p]), b[p], float(rms[p]), float(spread[p])) for p in range(picks.size)]
     score[~np.array([accept(blend) for blend in blends])] = -np.inf
