@@ -215,3 +215,20 @@ def test_parallel_pairs_pairs_parallel_lines_only():
     frame = frames[0]
     assert abs(2 * frame.half_width - 19.75) < 0.5 and 2 * frame.half_length > 100
     assert abs(frame.centre[1] - 60.1) < 0.5
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_hull_points_give_the_minimum_area_rectangle_of_all_pixels(seed):
+    from kintsugi.detect.flats import hull_points
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((90, 120), np.uint8)
+    for _ in range(int(rng.integers(1, 4))):  # rotated bars, blobs and single rows or columns
+        centre = (float(rng.uniform(10, 110)), float(rng.uniform(10, 80)))
+        size = (float(rng.uniform(1, 60)), float(rng.uniform(1, 20)))
+        box = cv2.boxPoints((centre, size, float(rng.uniform(0, 180))))
+        cv2.fillConvexPoly(mask, np.rint(box).astype(np.int32), 1)
+        cv2.circle(mask, (int(rng.integers(0, 120)), int(rng.integers(0, 90))), int(rng.integers(0, 9)), 1, -1)
+    mask[rng.integers(0, 90), rng.integers(0, 60) :][: int(rng.integers(1, 40))] = 1
+    every = np.column_stack(np.nonzero(mask)[::-1]).astype(np.float32)
+    assert cv2.minAreaRect(hull_points(mask > 0)) == cv2.minAreaRect(every)
