@@ -53,11 +53,13 @@ def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
 
 def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples (N x 3 float32) of an RGB image at float coordinates."""
-    # remap takes maps of under 32767 columns: the points go in rows of _SAMPLE_ROW.
+    # remap takes maps of under 32767 columns: the points go in rows of at most _SAMPLE_ROW,
+    # padded no further than that (remap's time goes with the size of the map).
     n = xs.size
     rows = max(-(-n // _SAMPLE_ROW), 1)
-    mx = np.zeros(rows * _SAMPLE_ROW, np.float32)
-    my = np.zeros(rows * _SAMPLE_ROW, np.float32)
+    cols = max(-(-n // rows), 1)
+    mx = np.zeros(rows * cols, np.float32)
+    my = np.zeros(rows * cols, np.float32)
     mx[:n], my[:n] = xs.ravel(), ys.ravel()
     out = cv2.remap(
         image, mx.reshape(rows, -1), my.reshape(rows, -1), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
