@@ -232,3 +232,49 @@ def test_hull_points_give_the_minimum_area_rectangle_of_all_pixels(seed):
     mask[rng.integers(0, 90), rng.integers(0, 60) :][: int(rng.integers(1, 40))] = 1
     every = np.column_stack(np.nonzero(mask)[::-1]).astype(np.float32)
     assert cv2.minAreaRect(hull_points(mask > 0)) == cv2.minAreaRect(every)
+
+
+def _merge_collinear_one_by_one(segs: np.ndarray):
+    """rects._merge_collinear as first written: each piece, longest first, against the lines so far."""
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    segs, d, length = segs[length > 0], d[length > 0], length[length > 0]
+    u_all = d / length[:, None]
+    flip = (u_all[:, 0] < 0) | ((u_all[:, 0] == 0) & (u_all[:, 1] < 0))
+    u_all[flip] = -u_all[flip]
+    us, rhos, extent = [], [], []
+    for i in np.argsort(-length):
+        u, ends = u_all[i], segs[i].reshape(2, 2)
+        if us:
+            lu = np.array(us)
+            lv = np.stack([-lu[:, 1], lu[:, 0]], axis=1)
+            near = (np.abs(lv @ u) < np.sin(np.deg2rad(1.5))) & (np.abs(ends @ lv.T - np.array(rhos)).max(axis=0) < 2.0)
+            if near.any():
+                j = int(np.flatnonzero(near)[0])
+                t = ends @ lu[j]
+                extent[j] = (min(extent[j][0], t.min()), max(extent[j][1], t.max()))
+                continue
+        t = ends @ u
+        us.append(u)
+        rhos.append(float(ends.mean(axis=0) @ np.array([-u[1], u[0]])))
+        extent.append((t.min(), t.max()))
+    return np.array(us).reshape(-1, 2), np.array(rhos), np.array(extent).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_merge_collinear_matches_merging_one_piece_at_a_time(seed):
+    from kintsugi.detect.rects import _merge_collinear
+
+    rng = np.random.default_rng(seed)
+    lines = rng.uniform(0, 300, (int(rng.integers(1, 40)), 4))
+    # Pieces of those lines (collinear, a little off), some on whole pixels as Hough gives them.
+    pick = lines[rng.integers(0, len(lines), 60)]
+    start, along, t = pick[:, :2], pick[:, 2:] - pick[:, :2], rng.uniform(0, 1, (60, 2))
+    pieces = np.concatenate([start + along * t[:, :1], start + along * t[:, 1:]], axis=1)
+    segs = np.concatenate([lines, pieces + rng.normal(0, 0.7, pieces.shape)])
+    whole = rng.random(len(segs)) < 0.5
+    segs[whole] = np.rint(segs[whole])
+    got, expected = _merge_collinear(segs), _merge_collinear_one_by_one(segs)
+    assert len(got[0]) < len(segs)  # some pieces did join
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -204,11 +204,12 @@ def _overlap(a: Bar, b: Bar, shape: tuple[int, int]) -> float:
     return np.count_nonzero(ma & mb) / max(1, min(np.count_nonzero(ma), np.count_nonzero(mb)))
 
 
-def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge_collinear(segs: np.ndarray) -> Lines:
     """Segments (N x 4: x1, y1, x2, y2) merged into lines: (u (L x 2) unit directions, rho (L,)
     offsets along the normal (-u_y, u_x), extent (L x 2) t0, t1 along u). Art crossing a bar
     edge breaks it into pieces; pieces within 1.5 degrees and 2 px of a line join it (longest
-    first; each piece is compared with all lines at once)."""
+    first: a piece joins the first line, in the order they were begun, that it lies along; a
+    piece along none begins a line)."""
     d = segs[:, 2:] - segs[:, :2]
     length = np.hypot(d[:, 0], d[:, 1])
     ok = length > 0
@@ -217,26 +218,30 @@ def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     u_all = d / length[:, None]
     flip = (u_all[:, 0] < 0) | ((u_all[:, 0] == 0) & (u_all[:, 1] < 0))
     u_all[flip] = -u_all[flip]  # one orientation per direction
+    u, ends = u_all[order], segs[order].reshape(-1, 2, 2)  # longest first: N x 2, N x 2 ends x 2
     n = len(order)
-    us, rhos, extent = np.zeros((n, 2)), np.zeros(n), np.zeros((n, 2))
-    count = 0
-    sin_tol = np.sin(np.deg2rad(1.5))
-    for i in order:
-        u, ends = u_all[i], segs[i].reshape(2, 2)
-        if count:
-            lu, lv = us[:count], np.stack([-us[:count, 1], us[:count, 0]], axis=1)
-            near = (np.abs(lv @ u) < sin_tol) & (np.abs(ends @ lv.T - rhos[:count]).max(axis=0) < 2.0)
-            hit = np.flatnonzero(near)
-            if hit.size:
-                j = hit[0]
-                t = ends @ lu[j]
-                extent[j] = min(extent[j, 0], t.min()), max(extent[j, 1], t.max())
-                continue
-        v = np.array([-u[1], u[0]])
-        t = ends @ u
-        us[count], rhos[count], extent[count] = u, float(ends.mean(axis=0) @ v), (t.min(), t.max())
-        count += 1
-    return us[:count], rhos[:count], extent[:count]
+    # A line keeps the direction and offset of the piece that begins it, so every piece can be
+    # tested against every other piece's line at once: near[i, c], piece i along c's line.
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    middle = ends.mean(axis=1)
+    # Dot products as matmuls of one piece each: BLAS fuses the multiply-add, and a sum of
+    # elementwise products would round differently (moving lines by a last bit).
+    rho = np.matmul(middle[:, None], v[:, :, None])[:, 0, 0]
+    across = np.abs(ends.reshape(-1, 2) @ v.T - rho).reshape(n, 2, n).max(axis=1)  # N x N, px
+    near = (np.abs(u @ v.T) < np.sin(np.deg2rad(1.5))) & (across < 2.0)
+    near &= np.tri(n, k=-1, dtype=bool)  # only lines begun before the piece
+    line_of = np.arange(n)  # the piece that begins each piece's line
+    begins = np.ones(n, bool)
+    for i in np.flatnonzero(near.any(axis=1)):  # in order: earlier pieces are settled
+        hit = np.flatnonzero(near[i, :i] & begins[:i])
+        if hit.size:
+            line_of[i], begins[i] = hit[0], False
+    # Each piece's ends along its line's direction; a line spans all of its pieces.
+    t = np.matmul(ends, u[line_of][:, :, None])[..., 0]  # N x 2
+    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(lo, line_of, t.min(axis=1))
+    np.maximum.at(hi, line_of, t.max(axis=1))
+    return u[begins], rho[begins], np.stack([lo, hi], axis=1)[begins]
 
 
 def parallel_pairs(segs: np.ndarray) -> list[Frame]:
