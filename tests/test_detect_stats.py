@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kintsugi.detect.stats import channel_max, quantile
+from kintsugi.detect.stats import channel_max, colour_distance, masked_median_colour, median, quantile
 
 
 @settings(max_examples=300, deadline=None)
@@ -37,3 +37,38 @@ def test_channel_max_matches_numpy(shape, seed):
     values = np.random.default_rng(seed).normal(0, 50, (*shape, 3)).astype(np.float32)
     got = channel_max(values)
     assert got.dtype == values.dtype and got.tobytes() == values.max(axis=-1).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.integers(1, 60),
+    channels=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from([np.float32, np.float64, np.uint8]),
+    levels=st.sampled_from([3, 256]),
+)
+def test_median_matches_numpy(rows, channels, seed, dtype, levels):
+    values = np.random.default_rng(seed).integers(0, levels, (rows, channels)).astype(dtype)
+    expected, got = np.median(values, axis=0), median(values, axis=0)
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    height=st.integers(1, 30),
+    width=st.integers(1, 30),
+    seed=st.integers(0, 2**32 - 1),
+    levels=st.sampled_from([4, 256]),
+    share=st.floats(0.0, 1.0),
+)
+def test_masked_median_colour_and_colour_distance_match_numpy(height, width, seed, levels, share):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, levels, (height, width, 3)).astype(np.uint8)
+    mask = rng.random((height, width)) < share
+    mask[0, 0] = True
+    colour = masked_median_colour(image, mask)
+    expected = np.median(image[mask], axis=0)
+    assert colour.dtype == expected.dtype and colour.tobytes() == expected.tobytes()
+    colour = colour.astype(np.float32)
+    expected = np.abs(image.astype(np.float32) - colour).max(axis=-1)
+    assert colour_distance(image, colour).tobytes() == expected.tobytes()

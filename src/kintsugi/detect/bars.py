@@ -42,7 +42,7 @@ from kintsugi.detect.rects import (
     snap_sides,
     touches_border,
 )
-from kintsugi.detect.stats import channel_max, quantile
+from kintsugi.detect.stats import channel_max, median, quantile
 
 __all__ = ["Bar", "find_solid_bars", "polygon_mask"]
 
@@ -89,13 +89,13 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
     centre_line = sample(image, *frame.side_points(-frame.half_width, side=1, step=2.0))
     if centre_line.shape[0] < 8:
         return None
-    middle = np.median(centre_line, axis=0)
+    middle = median(centre_line, axis=0)
     if np.mean(channel_max(np.abs(centre_line - middle)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
-    colour = np.median(inside, axis=0)
+    colour = median(inside, axis=0)
     if np.mean(channel_max(np.abs(inside - colour)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     if not _sides_step_and_cross(image, frame, colour):
@@ -188,7 +188,7 @@ def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -
             return False
         shares.append(float(np.mean(channel_max(np.abs(near - colour)) >= _CONTRAST)))
         beside = sample(image, *frame.side_points(2.5, side=side))
-        uniform.append(float(np.mean(channel_max(np.abs(beside - np.median(beside, axis=0))) <= _UNIFORM)))
+        uniform.append(float(np.mean(channel_max(np.abs(beside - median(beside, axis=0))) <= _UNIFORM)))
         far = sample(image, *frame.side_points(3.0, side=side))
         jumps = channel_max(np.abs(far[4:] - far[:-4])) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])

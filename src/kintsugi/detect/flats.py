@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from kintsugi.detect.rects import MAX_THICK, MIN_ASPECT, MIN_THICK, Frame, longest_segments, parallel_pairs
-from kintsugi.detect.stats import channel_max, quantile
+from kintsugi.detect.stats import colour_distance, masked_median_colour, quantile
 
 # A pixel is flat when its 3x3 neighbourhood spans at most this many levels in every channel.
 _FLAT = 10
@@ -52,7 +52,7 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
     # rim is not flat) is still at least 3 px thick: components without a pixel 1 px inside
     # it in every direction are strokes and specks.
     thick = np.zeros(len(stats), bool)
-    thick[np.unique(labels[cv2.erode(flat, np.ones((3, 3), np.uint8)) > 0])] = True
+    thick[labels[cv2.erode(flat, np.ones((3, 3), np.uint8)) > 0]] = True
     keep = np.nonzero(thick & (area >= 24) & (np.maximum(w, h) >= 2 * MIN_THICK))[0]
     out = []
     for k in keep[keep > 0]:
@@ -60,7 +60,7 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
         x1, y1 = min(int(x[k] + w[k]) + 4, width), min(int(y[k] + h[k]) + 4, height)
         core = labels[y0:y1, x0:x1] == k
         crop = image[y0:y1, x0:x1]
-        colour = np.median(crop[core], axis=0).astype(np.float32)
+        colour = masked_median_colour(crop, core).astype(np.float32)
         for frame in _component_frames(crop, core, colour):
             out.append((Frame(frame.centre + (x0, y0), frame.u, frame.v, frame.half_length, frame.half_width), colour))
     return out
@@ -68,16 +68,17 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
 
 def _component_frames(crop: np.ndarray, core: np.ndarray, colour: np.ndarray) -> list[Frame]:
     """Frames (crop coordinates) of the pieces of one flat component ``core`` (bool over crop)."""
-    distance = channel_max(np.abs(crop.astype(np.float32) - colour))
+    distance = colour_distance(crop, colour)
     tol = float(np.clip(3 * quantile(distance[core], 0.95) + 5, _MIN_TOL, _MAX_TOL))
     member = (distance <= tol).astype(np.uint8)
     member &= cv2.dilate(core.view(np.uint8), np.ones((3, 3), np.uint8), iterations=3)
     opened = cv2.morphologyEx(member, cv2.MORPH_OPEN, _DISC)
-    _, pieces = cv2.connectedComponents(opened, connectivity=4)
+    count, pieces = cv2.connectedComponents(opened, connectivity=4)
+    touched = np.zeros(count, bool)  # the pieces that hold part of the core
+    touched[pieces[core & (opened > 0)]] = True
     frames = []
-    for j in np.unique(pieces[core & (opened > 0)]):
-        if j > 0:
-            frames += _piece_frames(pieces == j)
+    for j in np.flatnonzero(touched[1:]) + 1:
+        frames += _piece_frames(pieces == j)
     return frames
 
 
