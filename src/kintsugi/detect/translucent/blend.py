@@ -70,25 +70,47 @@ def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...
     trimmed: the worst fifth of the pairs is dropped and the fit repeated. Returns k (W,), b
     (W x 3), the trimmed rms (W,), the spread of the kept outside samples (W,) and whether the
     outside varies at all (W, bool; where not, k is 1)."""
-    keep = np.ones(inside.shape[:2], bool)
-    for _ in range(2):
-        w = keep[..., None].astype(np.float32)
-        count = np.maximum(w.sum(axis=1), 1)  # W x 1
-        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
-        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
-        denom = (oc * oc).sum(axis=(1, 2))
-        # Reduced major axis, not least squares: the art varies between the two samples, and
-        # that noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out)
-        # is unbiased where least squares shrinks k (and overstates the opacity).
-        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
-        varies = denom > 1e-6
-        k[~varies] = 1.0
-        b = i_mean - k[:, None] * o_mean
-        err = channel_max(np.abs(inside - (k[:, None, None] * outside + b[:, None])))
-        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
-        spread = channel_max(np.sqrt((oc * oc).sum(axis=1) / count))
-        keep = err <= quantile(err, _TRIM, axis=1, keepdims=True)
+    # Contiguous, so that each sum over the pairs adds them in one order (as over a product).
+    inside, outside = np.ascontiguousarray(inside), np.ascontiguousarray(outside)
+    count = np.full((inside.shape[0], 1), max(inside.shape[1], 1), np.float32)  # W x 1
+    k, b, _, _ = _fit_once(inside, outside, count, None)
+    err = _residual(inside, outside, k, b)
+    keep = err <= quantile(err, _TRIM, axis=1, keepdims=True)
+    w = keep[..., None].astype(np.float32)
+    count = np.maximum(w.sum(axis=1), 1)
+    k, b, oc, varies = _fit_once(inside, outside, count, w)
+    err = _residual(inside, outside, k, b)
+    rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+    spread = channel_max(np.sqrt((oc * oc).sum(axis=1) / count))
     return k, b, rms, spread, varies
+
+
+def _fit_once(
+    inside: np.ndarray, outside: np.ndarray, count: np.ndarray, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(k, b, the centred outside samples (W x M x 3, 0 where dropped), varies) over the pairs of
+    weight ``w`` (W x M x 1 of 0 or 1; None: all), ``count`` (W x 1) of them."""
+    if w is not None:
+        inside_w, outside_w = inside * w, outside * w
+    else:
+        inside_w, outside_w = inside, outside
+    o_mean, i_mean = outside_w.sum(axis=1) / count, inside_w.sum(axis=1) / count
+    oc, ic = outside - o_mean[:, None], inside - i_mean[:, None]
+    if w is not None:
+        oc, ic = oc * w, ic * w
+    denom = (oc * oc).sum(axis=(1, 2))
+    # Reduced major axis, not least squares: the art varies between the two samples, and that
+    # noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out) is
+    # unbiased where least squares shrinks k (and overstates the opacity).
+    k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
+    varies = denom > 1e-6
+    k[~varies] = 1.0
+    return k, i_mean - k[:, None] * o_mean, oc, varies
+
+
+def _residual(inside: np.ndarray, outside: np.ndarray, k: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """W x M: |in - (k*out + b)|, max over channels."""
+    return channel_max(np.abs(inside - (k[:, None, None] * outside + b[:, None])))
 
 
 def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.ndarray, np.ndarray]:
