@@ -72,8 +72,12 @@ def sample_across(image: np.ndarray, base: np.ndarray, v: np.ndarray, shifts: np
     (N x 2, x y) moved by each of ``shifts`` (any shape, px) along the direction ``v`` (2,): a
     line sampled at several offsets across it in one call."""
     shifts = np.asarray(shifts)
-    points = base[(None,) * shifts.ndim] + shifts[..., None, None] * v
-    return sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(*shifts.shape, base.shape[0], 3)
+    # Callers sample both sides of each of several offsets, which repeat (the outer sample of one
+    # offset is the inner of another): each distinct line is sampled once.
+    distinct, which = np.unique(shifts, return_inverse=True)
+    points = base[None] + distinct[:, None, None] * v
+    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(distinct.size, base.shape[0], 3)
+    return samples[which.reshape(shifts.shape)]
 
 
 @dataclass(frozen=True)
