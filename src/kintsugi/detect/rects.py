@@ -80,6 +80,29 @@ def sample_across(image: np.ndarray, base: np.ndarray, v: np.ndarray, shifts: np
     return samples[which.reshape(shifts.shape)]
 
 
+def sample_lines(image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Samples along each of several lines ((xs, ys) each), concatenated (M x 3 float32): one
+    sampling call where each line would take one."""
+    xs = np.concatenate([xs.ravel() for xs, _ in lines])
+    ys = np.concatenate([ys.ravel() for _, ys in lines])
+    return sample(image, xs, ys)
+
+
+def sample_sides_across(image: np.ndarray, frame: Frame, shifts: np.ndarray) -> np.ndarray:
+    """Both long sides sampled across them in one call: 2 (side -1, +1) x shifts.shape x N x 3,
+    side s along frame.side_points(0, side=s) moved s * shift along v (outward), as
+    sample_across samples each (N may be 0)."""
+    distinct, which = np.unique(shifts, return_inverse=True)
+    points = np.stack(
+        [
+            np.stack(frame.side_points(0.0, side=side), axis=-1)[None] + (side * distinct)[:, None, None] * frame.v
+            for side in (-1, 1)
+        ]
+    )  # 2 x D x N x 2
+    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(*points.shape[:3], 3)  # 2 x D x N
+    return samples[:, which.reshape(np.shape(shifts))]
+
+
 @dataclass(frozen=True)
 class Frame:
     """A rotated rectangle as centre, unit long axis u, unit short axis v, half length and width."""
@@ -283,20 +306,15 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
     """Move each long side (within ``reach`` px) to where the step across it is largest: Hough lines
     sit a pixel or two off an edge, and a merged line keeps its first piece's offset."""
     offsets = np.arange(-reach, reach + 1e-6, 0.5)
-    best = []
-    for side in (-1, 1):
-        # All offsets in one sampling call: (offsets x 2 lines x n points).
-        # Samples half a pixel either side: on a hard step only the true edge sees the whole
-        # step (1 px either side, three offsets tie and the first, inward, one won).
-        base = np.stack(frame.side_points(0.0, side=side), axis=-1)  # n x 2
-        if base.shape[0] == 0:
-            return frame
-        # Every offset and both half-pixel shifts: offsets x 2 x n x 3.
-        shifts = offsets[:, None] + np.array([0.5, -0.5])[None, :]
-        samples = sample_across(image, base, frame.v, side * shifts)
-        steps = channel_max(np.abs(samples[:, 0] - samples[:, 1])).mean(axis=-1)  # (offsets,)
-        best.append(float(offsets[int(np.argmax(steps))]))
-    low, high = best  # the -1 side moves by -low along v, the +1 side by +high
+    # Samples half a pixel either side: on a hard step only the true edge sees the whole step
+    # (1 px either side, three offsets tie and the first, inward, one won). Every offset, both
+    # half-pixel shifts and both sides in one sampling call: 2 sides x offsets x 2 x n x 3.
+    samples = sample_sides_across(image, frame, offsets[:, None] + np.array([0.5, -0.5])[None, :])
+    if samples.shape[3] == 0:
+        return frame
+    steps = channel_max(np.abs(samples[:, :, 0] - samples[:, :, 1])).mean(axis=-1)  # 2 x offsets
+    # The -1 side moves by -low along v, the +1 side by +high.
+    low, high = (float(offsets[int(np.argmax(side_steps))]) for side_steps in steps)
     half_width = frame.half_width + (low + high) / 2
     if 2 * half_width < MIN_THICK:
         return frame

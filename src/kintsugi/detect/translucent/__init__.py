@@ -41,7 +41,7 @@ from kintsugi.detect.rects import (
     duplicate,
     line_frames,
     run_through_middle,
-    sample,
+    sample_lines,
     straight_lines,
     touches_border,
 )
@@ -55,7 +55,7 @@ from kintsugi.detect.translucent.blend import (
     perimeter_samples,
     refine_ends,
     refine_sides,
-    side_samples,
+    sides_samples,
     support,
 )
 from kintsugi.detect.translucent.grow import grown_frames
@@ -112,8 +112,7 @@ def _blend_ok(blend: Blend | None) -> bool:
 
 
 def _long_sides_blend(image: np.ndarray, frame: Frame, *, gap: float) -> Blend | None:
-    pairs = [side_samples(image, frame, side=s, gap=gap) for s in (-1, 1)]
-    return fit_blend(np.concatenate([i for i, _ in pairs]), np.concatenate([o for _, o in pairs]))
+    return fit_blend(*sides_samples(image, [frame], gap=gap))
 
 
 def _translucent_bar(image: np.ndarray, frame: Frame, *, blend: Blend | None) -> tuple[float, Bar] | None:
@@ -161,11 +160,13 @@ def _ends(image: np.ndarray, frame: Frame, blend: Blend) -> Frame:
     Where both are small on both sides (art near the bar's colour) nothing is said either way."""
     reach = 2 * frame.half_width + 40 + frame.half_length
     t = np.arange(-frame.half_length - reach, frame.half_length + reach + 1e-6, 1.0)
-    vote = np.zeros(t.size)
+    lines = []
     for side in (-1, 1):
-        pin = frame.centre + t[:, None] * frame.u + (side * (frame.half_width - GAP)) * frame.v
-        pout = frame.centre + t[:, None] * frame.u + (side * (frame.half_width + GAP)) * frame.v
-        inside, outside = sample(image, pin[:, 0], pin[:, 1]), sample(image, pout[:, 0], pout[:, 1])
+        for offset in (side * (frame.half_width - GAP), side * (frame.half_width + GAP)):
+            points = frame.centre + t[:, None] * frame.u + offset * frame.v
+            lines.append((points[:, 0], points[:, 1]))
+    vote = np.zeros(t.size)
+    for inside, outside in sample_lines(image, lines).reshape(2, 2, t.size, 3):  # side x (in, out)
         same, err = gains(inside, outside, blend)
         decided = np.maximum(same, err) >= _UNDECIDED
         vote += np.where(decided, np.where(err < same, 1.0, -1.0), 0.0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kintsugi.detect.rects import Frame, polygon_mask, sample, sample_across
+from kintsugi.detect.rects import Frame, polygon_mask, sample_lines, sample_sides_across
 from kintsugi.detect.stats import channel_max, quantile
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
@@ -43,15 +43,22 @@ def swapped(frame: Frame) -> Frame:
 
 def side_samples(image: np.ndarray, frame: Frame, *, side: int, offset: float = 0.0, gap: float = GAP):
     """(inside, outside) N x 3 float32 across the long side ``side`` moved ``offset`` px outward."""
-    inside = sample(image, *frame.side_points(offset - gap, side=side))
-    outside = sample(image, *frame.side_points(offset + gap, side=side))
+    lines = [frame.side_points(offset - gap, side=side), frame.side_points(offset + gap, side=side)]
+    inside, outside = np.split(sample_lines(image, lines), 2)
+    return inside, outside
+
+
+def sides_samples(image: np.ndarray, frames: list[Frame], *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, outside) across both long sides of each of ``frames``, concatenated (frame by
+    frame, side -1 then +1), in one sampling call."""
+    lines = [f.side_points(sign * gap, side=s) for sign in (-1, 1) for f in frames for s in (-1, 1)]
+    inside, outside = np.split(sample_lines(image, lines), 2)  # as many points inside as out
     return inside, outside
 
 
 def perimeter_samples(image: np.ndarray, frame: Frame, *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
     """(inside, outside) across all four sides, concatenated."""
-    pairs = [side_samples(image, f, side=s, gap=gap) for f in (frame, swapped(frame)) for s in (-1, 1)]
-    return np.concatenate([i for i, _ in pairs]), np.concatenate([o for _, o in pairs])
+    return sides_samples(image, [frame, swapped(frame)], gap=gap)
 
 
 def fit_blend(inside: np.ndarray, outside: np.ndarray) -> Blend | None:
@@ -121,23 +128,23 @@ def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.nda
     return same, err
 
 
-def best_offset(image: np.ndarray, frame: Frame, blend: Blend, *, side: int, reach: float) -> float:
-    """The outward offset (within ``reach``, 0.5 px steps) of long side ``side`` where the blend
-    explains the step across it best: the largest mean of same - err. Inside the bar both
-    samples are blended and beyond it neither is, so the blend only wins on the edge."""
+def best_offsets(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> tuple[float, float]:
+    """The outward offsets (within ``reach``, 0.5 px steps) of the long sides (-1, +1) where the
+    blend explains the step across each best: the largest mean of same - err. Inside the bar
+    both samples are blended and beyond it neither is, so the blend only wins on the edge."""
     offsets = np.arange(-reach, reach + 1e-6, 0.5)
-    base = np.stack(frame.side_points(0.0, side=side), axis=-1)
-    if base.shape[0] == 0:
-        return 0.0
     shifts = offsets[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # offsets x (in, out)
-    samples = sample_across(image, base, frame.v, side * shifts)
-    same, err = gains(samples[:, 0], samples[:, 1], blend)
-    return float(offsets[int(np.argmax((same - err).mean(axis=-1)))])
+    samples = sample_sides_across(image, frame, shifts)  # 2 sides x offsets x 2 x n x 3
+    if samples.shape[3] == 0:
+        return 0.0, 0.0
+    same, err = gains(samples[:, :, 0], samples[:, :, 1], blend)
+    low, high = (float(offsets[int(np.argmax(score))]) for score in (same - err).mean(axis=-1))
+    return low, high
 
 
 def refine_sides(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> Frame:
     """Both long sides moved to where the blend explains their step best."""
-    low, high = (best_offset(image, frame, blend, side=s, reach=reach) for s in (-1, 1))
+    low, high = best_offsets(image, frame, blend, reach=reach)
     half_width = frame.half_width + (low + high) / 2
     if half_width < 2.5:
         return frame
@@ -181,11 +188,10 @@ def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
     GAP px out) where the colour changes by ``jump`` levels over 2 px. Smooth shading has none,
     and a drawn shading band or bevel fits a blend as well as a bar does."""
     count = 0
-    for f in (frame, swapped(frame)):
-        for side in (-1, 1):
-            outside = sample(image, *f.side_points(GAP, side=side))
-            if outside.shape[0] < 3:
-                continue
+    lines = [f.side_points(GAP, side=side) for f in (frame, swapped(frame)) for side in (-1, 1)]
+    samples = sample_lines(image, lines)
+    for outside in np.split(samples, np.cumsum([xs.size for xs, _ in lines])[:-1]):
+        if outside.shape[0] >= 3:
             sharp = channel_max(np.abs(outside[2:] - outside[:-2])) >= jump
             count += int(sharp[0]) + int(np.count_nonzero(sharp[1:] & ~sharp[:-1]))
     return count

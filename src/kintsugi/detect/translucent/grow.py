@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, Lines, sample, sample_across
+from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, Lines, sample_across, sample_lines
 from kintsugi.detect.stats import channel_max
 from kintsugi.detect.translucent.blend import PLACE_GAP, Blend, fit_blends
 
@@ -38,7 +38,7 @@ def grown_frames(image: np.ndarray, lines: list[Lines], *, accept) -> list[tuple
         v = np.array([-u[1], u[0]])
         t = np.arange(extent[0], extent[1] + 1e-6, _STEP)
         base = t[:, None] * u + rho * v
-        near, far = sample(image, *(base + PLACE_GAP * v).T), sample(image, *(base - PLACE_GAP * v).T)
+        near, far = np.split(sample_lines(image, [(base + PLACE_GAP * v).T, (base - PLACE_GAP * v).T]), 2)
         if channel_max(np.abs(near - far)).mean() < _MIN_STEP:
             continue  # no visible edge here
         tried += 1
