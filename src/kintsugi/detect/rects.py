@@ -8,6 +8,7 @@ px apart).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -52,32 +53,46 @@ def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
 
 
 def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear samples (N x 3 float32) of an RGB image at float coordinates."""
-    # remap takes maps of under 32767 columns: the points go in rows of at most _SAMPLE_ROW,
-    # padded no further than that (remap's time goes with the size of the map).
+    """Bilinear samples (N x 3 float32) of an RGB image at float coordinates (any shape, N in all)."""
     n = xs.size
-    rows = max(-(-n // _SAMPLE_ROW), 1)
-    cols = max(-(-n // rows), 1)
-    mx = np.zeros(rows * cols, np.float32)
-    my = np.zeros(rows * cols, np.float32)
-    mx[:n], my[:n] = xs.ravel(), ys.ravel()
-    out = cv2.remap(
-        image, mx.reshape(rows, -1), my.reshape(rows, -1), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    if n <= _SAMPLE_ROW:
+        mx, my = xs.astype(np.float32).reshape(1, n), ys.astype(np.float32).reshape(1, n)
+    else:
+        # remap takes maps of under 32767 columns: the points go in rows of at most _SAMPLE_ROW,
+        # padded no further than that (remap's time goes with the size of the map).
+        rows = -(-n // _SAMPLE_ROW)
+        cols = -(-n // rows)
+        mx, my = np.zeros(rows * cols, np.float32), np.zeros(rows * cols, np.float32)
+        mx[:n], my[:n] = xs.ravel(), ys.ravel()
+        mx, my = mx.reshape(rows, cols), my.reshape(rows, cols)
+    out = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(-1, 3)[:n].astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct(shape: tuple[int, ...], data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(shifts, return_inverse=True) for float64 shifts of ``shape`` given as bytes: the
+    callers' shift patterns are a few constants, and np.unique is slow on small arrays."""
+    distinct, which = np.unique(np.frombuffer(data).reshape(shape), return_inverse=True)
+    return distinct, which.reshape(shape)
+
+
+def distinct_shifts(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, the index of each shift among them) of float ``shifts``. Callers sample
+    both sides of each of several offsets, which repeat (the outer sample of one offset is the
+    inner of another): each distinct line is sampled once. The arrays are shared: read only."""
+    shifts = np.asarray(shifts, np.float64)
+    return _distinct(shifts.shape, shifts.tobytes())
 
 
 def sample_across(image: np.ndarray, base: np.ndarray, v: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     """Bilinear samples (shifts.shape x N x 3 float32) of an RGB image at the points ``base``
     (N x 2, x y) moved by each of ``shifts`` (any shape, px) along the direction ``v`` (2,): a
     line sampled at several offsets across it in one call."""
-    shifts = np.asarray(shifts)
-    # Callers sample both sides of each of several offsets, which repeat (the outer sample of one
-    # offset is the inner of another): each distinct line is sampled once.
-    distinct, which = np.unique(shifts, return_inverse=True)
+    distinct, which = distinct_shifts(shifts)
     points = base[None] + distinct[:, None, None] * v
-    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(distinct.size, base.shape[0], 3)
-    return samples[which.reshape(shifts.shape)]
+    samples = sample(image, points[..., 0], points[..., 1]).reshape(distinct.size, base.shape[0], 3)
+    return samples[which]
 
 
 def sample_lines(image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -92,15 +107,13 @@ def sample_sides_across(image: np.ndarray, frame: Frame, shifts: np.ndarray) -> 
     """Both long sides sampled across them in one call: 2 (side -1, +1) x shifts.shape x N x 3,
     side s along frame.side_points(0, side=s) moved s * shift along v (outward), as
     sample_across samples each (N may be 0)."""
-    distinct, which = np.unique(shifts, return_inverse=True)
-    points = np.stack(
-        [
-            np.stack(frame.side_points(0.0, side=side), axis=-1)[None] + (side * distinct)[:, None, None] * frame.v
-            for side in (-1, 1)
-        ]
-    )  # 2 x D x N x 2
-    samples = sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(*points.shape[:3], 3)  # 2 x D x N
-    return samples[:, which.reshape(np.shape(shifts))]
+    distinct, which = distinct_shifts(shifts)
+    # The same arithmetic as side_points and sample_across, for both sides at once.
+    outward = np.array([-1.0, 1.0])
+    base = frame.along()[None] + (outward * (frame.half_width + 0.0))[:, None, None] * frame.v  # 2 x N x 2
+    points = base[:, None] + (outward[:, None] * distinct)[:, :, None, None] * frame.v  # 2 x D x N x 2
+    samples = sample(image, points[..., 0], points[..., 1]).reshape(*points.shape[:3], 3)
+    return samples[:, which]
 
 
 @dataclass(frozen=True)
@@ -126,11 +139,19 @@ class Frame:
         c, u, v, hl, hw = self.centre, self.u, self.v, self.half_length, self.half_width
         return np.array([c - u * hl - v * hw, c + u * hl - v * hw, c + u * hl + v * hw, c - u * hl + v * hw])
 
+    def along(self, step: float = 1.0) -> np.ndarray:
+        """N x 2: points on the long axis ``step`` px apart, skipping 2 px at each end (kept:
+        the tests sample many lines along one frame)."""
+        cache = self.__dict__.setdefault("_along", {})
+        if step not in cache:
+            t = np.arange(-self.half_length + 2, self.half_length - 2 + 1e-6, step)
+            cache[step] = self.centre + t[:, None] * self.u
+        return cache[step]
+
     def side_points(self, offset: float, *, side: int, step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(xs, ys) along the long side ``side`` (-1 or +1), ``offset`` px outward from it
         (negative: inward), skipping 2 px at each end."""
-        t = np.arange(-self.half_length + 2, self.half_length - 2 + 1e-6, step)
-        points = self.centre + t[:, None] * self.u + (side * (self.half_width + offset)) * self.v
+        points = self.along(step) + (side * (self.half_width + offset)) * self.v
         return points[:, 0], points[:, 1]
 
 
