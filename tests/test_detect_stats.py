@@ -34,7 +34,7 @@ def test_quantile_matches_numpy(shape, seed, q, dtype, levels, keepdims, data):
 @settings(max_examples=100, deadline=None)
 @given(shape=st.lists(st.integers(1, 12), min_size=0, max_size=2), seed=st.integers(0, 2**32 - 1))
 def test_channel_max_matches_numpy(shape, seed):
-    values = np.random.default_rng(seed).normal(0, 50, (*shape, 3)).astype(np.float32)
+    values = np.random.default_rng(seed).normal(0, 50, (*shape, 3)).astype(np.float32)  # channels last
     got = channel_max(values)
     assert got.dtype == values.dtype and got.tobytes() == values.max(axis=-1).tobytes()
 
