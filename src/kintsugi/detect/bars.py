@@ -38,6 +38,7 @@ from kintsugi.detect.rects import (
     run_through_middle,
     sample,
     sample_across,
+    sample_lines,
     snap_ends,
     snap_sides,
     touches_border,
@@ -182,14 +183,13 @@ def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -
     varying art (at most _MAX_UNIFORM_OTHER one colour). A drawn stripe (a stretch of outline,
     a leg, a band) is bordered by fills running along it; a gradient jumps nowhere."""
     crossings, shares, uniform = 0, [], []
-    for side in (-1, 1):
-        near = sample(image, *frame.side_points(2.0, side=side))
-        if near.shape[0] < 8:
-            return False
+    lines = [frame.side_points(offset, side=side) for side in (-1, 1) for offset in (2.0, 2.5, 3.0)]
+    n = lines[0][0].size
+    if n < 8:
+        return False
+    for near, beside, far in sample_lines(image, lines).reshape(2, 3, n, 3):  # side x (2, 2.5, 3 px out)
         shares.append(float(np.mean(channel_max(np.abs(near - colour)) >= _CONTRAST)))
-        beside = sample(image, *frame.side_points(2.5, side=side))
         uniform.append(float(np.mean(channel_max(np.abs(beside - median(beside, axis=0))) <= _UNIFORM)))
-        far = sample(image, *frame.side_points(3.0, side=side))
         jumps = channel_max(np.abs(far[4:] - far[:-4])) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
     if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
