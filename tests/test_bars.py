@@ -278,3 +278,17 @@ def test_merge_collinear_matches_merging_one_piece_at_a_time(seed):
     assert len(got[0]) < len(segs)  # some pieces did join
     for a, b in zip(got, expected):
         assert a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_polygon_pixels_are_the_pixels_under_the_polygon_mask(seed):
+    from kintsugi.detect.rects import Frame, polygon_pixels
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (60, 80, 3)).astype(np.uint8)
+    angle = rng.uniform(0, np.pi)
+    u, v = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    # Partly outside the image now and then.
+    frame = Frame(rng.uniform(-10, 90, 2), u, v, rng.uniform(0.5, 40), rng.uniform(0.5, 12))
+    expected = image[polygon_mask(frame.corners(), image.shape[:2])]
+    assert polygon_pixels(image, frame.corners()).tobytes() == expected.tobytes()

@@ -46,6 +46,16 @@ def polygon_mask(corners: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return canvas > 0
 
 
+def polygon_pixels(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """image[polygon_mask(corners, image.shape[:2])] (K x C, in reading order), rasterised over
+    the polygon's box only (corners moved by whole pixels rasterise the same)."""
+    box = box_of(corners, image.shape[:2])
+    if box.y1 <= box.y0 or box.x1 <= box.x0:
+        return image[:0, 0]
+    mask = polygon_mask(corners - (box.x0, box.y0), (box.y1 - box.y0, box.x1 - box.x0))
+    return image[box.slices][mask]
+
+
 def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kintsugi.detect.rects import Frame, polygon_mask, sample_lines, sample_sides_across
+from kintsugi.detect.rects import Frame, polygon_pixels, sample_lines, sample_sides_across
 from kintsugi.detect.stats import channel_max, quantile
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
@@ -175,7 +175,7 @@ def out_of_range(image: np.ndarray, frame: Frame, blend: Blend) -> float:
     outside 0-255 (by more than 6 levels plus 6 / k: un-blending scales JPEG noise by 1 / k):
     under a true bar every pixel un-blends to some art."""
     inner = Frame(frame.centre, frame.u, frame.v, max(frame.half_length - 1, 0.5), max(frame.half_width - 1, 0.5))
-    pixels = image[polygon_mask(inner.corners(), image.shape[:2])].astype(np.float32)
+    pixels = polygon_pixels(image, inner.corners()).astype(np.float32)
     if pixels.size == 0:
         return 1.0
     art = (pixels - blend.b) / blend.k
