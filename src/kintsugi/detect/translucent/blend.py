@@ -41,13 +41,6 @@ def swapped(frame: Frame) -> Frame:
     return Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length)
 
 
-def side_samples(image: np.ndarray, frame: Frame, *, side: int, offset: float = 0.0, gap: float = GAP):
-    """(inside, outside) N x 3 float32 across the long side ``side`` moved ``offset`` px outward."""
-    lines = [frame.side_points(offset - gap, side=side), frame.side_points(offset + gap, side=side)]
-    inside, outside = np.split(sample_lines(image, lines), 2)
-    return inside, outside
-
-
 def sides_samples(image: np.ndarray, frames: list[Frame], *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
     """(inside, outside) across both long sides of each of ``frames``, concatenated (frame by
     frame, side -1 then +1), in one sampling call."""

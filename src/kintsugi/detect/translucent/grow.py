@@ -63,13 +63,15 @@ def far_side(
     no width gives such a fit that explains any step. Inside the bar both samples are blended
     and beyond it neither, so only the true side scores."""
     widths = np.arange(MIN_THICK, MAX_THICK + 1e-6, 1.0)
-    shifts = widths[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # widths x (in, out)
-    samples = sample_across(image, base, v, shifts)
+    # Lines 1 px apart from the first width's inner sample to the last's outer one: width i is
+    # sampled inside on line i and outside on line i + 2 PLACE_GAP (a whole number of px).
+    lines = sample_across(image, base, v, np.arange(MIN_THICK - PLACE_GAP, MAX_THICK + PLACE_GAP + 1e-6, 1.0))
+    far_in_all, far_out_all = lines[: widths.size], lines[int(2 * PLACE_GAP) :]  # widths x N x 3
     # The fit is tried only at the widths with the largest steps across (the far side is an
     # edge wherever the art is not near the bar's colour): a few fits instead of 120.
-    steps = channel_max(np.abs(samples[:, 0] - samples[:, 1])).mean(axis=-1)
+    steps = channel_max(np.abs(far_in_all - far_out_all)).mean(axis=-1)
     picks = np.sort(np.argsort(-steps)[:_WIDTHS_TRIED])
-    far_in, far_out = samples[picks, 0], samples[picks, 1]  # P x N x 3
+    far_in, far_out = far_in_all[picks], far_out_all[picks]  # P x N x 3
     all_in = np.concatenate([np.broadcast_to(inside, far_in.shape), far_in], axis=1)
     all_out = np.concatenate([np.broadcast_to(outside, far_out.shape), far_out], axis=1)
     k, b, rms, spread, _ = fit_blends(all_in, all_out)
