@@ -106,7 +106,7 @@ def hull_points(mask: np.ndarray) -> np.ndarray:
     right = mask.shape[1] - 1 - np.argmax(sub[:, ::-1], axis=1)
     wide = right > left  # a row of one pixel gives it once
     points = [np.column_stack([left, rows]), np.column_stack([right[wide], rows[wide]])]
-    for y in {rows[0], rows[-1]}:
+    for y in dict.fromkeys((rows[0], rows[-1])):  # one row: once
         xs = np.flatnonzero(mask[y])[1:-1]
         points.append(np.column_stack([xs, np.full(xs.size, y)]))
     return np.concatenate(points).astype(np.float32)
