@@ -215,3 +215,80 @@ def test_parallel_pairs_pairs_parallel_lines_only():
     frame = frames[0]
     assert abs(2 * frame.half_width - 19.75) < 0.5 and 2 * frame.half_length > 100
     assert abs(frame.centre[1] - 60.1) < 0.5
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_hull_points_give_the_minimum_area_rectangle_of_all_pixels(seed):
+    from kintsugi.detect.flats import hull_points
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((90, 120), np.uint8)
+    for _ in range(int(rng.integers(1, 4))):  # rotated bars, blobs and single rows or columns
+        centre = (float(rng.uniform(10, 110)), float(rng.uniform(10, 80)))
+        size = (float(rng.uniform(1, 60)), float(rng.uniform(1, 20)))
+        box = cv2.boxPoints((centre, size, float(rng.uniform(0, 180))))
+        cv2.fillConvexPoly(mask, np.rint(box).astype(np.int32), 1)
+        cv2.circle(mask, (int(rng.integers(0, 120)), int(rng.integers(0, 90))), int(rng.integers(0, 9)), 1, -1)
+    mask[rng.integers(0, 90), rng.integers(0, 60) :][: int(rng.integers(1, 40))] = 1
+    every = np.column_stack(np.nonzero(mask)[::-1]).astype(np.float32)
+    assert cv2.minAreaRect(hull_points(mask > 0)) == cv2.minAreaRect(every)
+
+
+def _merge_collinear_one_by_one(segs: np.ndarray):
+    """rects._merge_collinear as first written: each piece, longest first, against the lines so far."""
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    segs, d, length = segs[length > 0], d[length > 0], length[length > 0]
+    u_all = d / length[:, None]
+    flip = (u_all[:, 0] < 0) | ((u_all[:, 0] == 0) & (u_all[:, 1] < 0))
+    u_all[flip] = -u_all[flip]
+    us, rhos, extent = [], [], []
+    for i in np.argsort(-length):
+        u, ends = u_all[i], segs[i].reshape(2, 2)
+        if us:
+            lu = np.array(us)
+            lv = np.stack([-lu[:, 1], lu[:, 0]], axis=1)
+            near = (np.abs(lv @ u) < np.sin(np.deg2rad(1.5))) & (np.abs(ends @ lv.T - np.array(rhos)).max(axis=0) < 2.0)
+            if near.any():
+                j = int(np.flatnonzero(near)[0])
+                t = ends @ lu[j]
+                extent[j] = (min(extent[j][0], t.min()), max(extent[j][1], t.max()))
+                continue
+        t = ends @ u
+        us.append(u)
+        rhos.append(float(ends.mean(axis=0) @ np.array([-u[1], u[0]])))
+        extent.append((t.min(), t.max()))
+    return np.array(us).reshape(-1, 2), np.array(rhos), np.array(extent).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_merge_collinear_matches_merging_one_piece_at_a_time(seed):
+    from kintsugi.detect.rects import _merge_collinear
+
+    rng = np.random.default_rng(seed)
+    lines = rng.uniform(0, 300, (int(rng.integers(1, 40)), 4))
+    # Pieces of those lines (collinear, a little off), some on whole pixels as Hough gives them.
+    pick = lines[rng.integers(0, len(lines), 60)]
+    start, along, t = pick[:, :2], pick[:, 2:] - pick[:, :2], rng.uniform(0, 1, (60, 2))
+    pieces = np.concatenate([start + along * t[:, :1], start + along * t[:, 1:]], axis=1)
+    segs = np.concatenate([lines, pieces + rng.normal(0, 0.7, pieces.shape)])
+    whole = rng.random(len(segs)) < 0.5
+    segs[whole] = np.rint(segs[whole])
+    got, expected = _merge_collinear(segs), _merge_collinear_one_by_one(segs)
+    assert len(got[0]) < len(segs)  # some pieces did join
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_polygon_pixels_are_the_pixels_under_the_polygon_mask(seed):
+    from kintsugi.detect.rects import Frame, polygon_pixels
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (60, 80, 3)).astype(np.uint8)
+    angle = rng.uniform(0, np.pi)
+    u, v = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    # Partly outside the image now and then.
+    frame = Frame(rng.uniform(-10, 90, 2), u, v, rng.uniform(0.5, 40), rng.uniform(0.5, 12))
+    expected = image[polygon_mask(frame.corners(), image.shape[:2])]
+    assert polygon_pixels(image, frame.corners()).tobytes() == expected.tobytes()

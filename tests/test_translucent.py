@@ -117,3 +117,40 @@ def test_clean_art_has_no_translucent_bar(kind, jpeg):
         ok, data = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
         image = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
     assert find_translucent_bars(image) == []
+
+
+def _fit_blends_as_first_written(inside: np.ndarray, outside: np.ndarray):
+    """blend.fit_blends as first written: the same two passes, each computing everything."""
+    from kintsugi.detect.translucent.blend import _TRIM
+
+    keep = np.ones(inside.shape[:2], bool)
+    for _ in range(2):
+        w = keep[..., None].astype(np.float32)
+        count = np.maximum(w.sum(axis=1), 1)
+        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
+        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
+        denom = (oc * oc).sum(axis=(1, 2))
+        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
+        varies = denom > 1e-6
+        k[~varies] = 1.0
+        b = i_mean - k[:, None] * o_mean
+        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
+        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
+        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
+    return k, b, rms, spread, varies
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fit_blends_gives_the_numbers_it_always_gave(seed):
+    from kintsugi.detect.translucent.blend import fit_blends
+
+    rng = np.random.default_rng(seed)
+    sets, pairs = int(rng.integers(1, 9)), int(rng.integers(16, 400))
+    outside = rng.integers(0, 256, (sets, pairs, 3)).astype(np.float32)
+    k, colour = rng.uniform(0.15, 0.9, (sets, 1, 1)), rng.uniform(0, 255, (sets, 1, 3))
+    inside = np.rint(k * outside + (1 - k) * colour + rng.normal(0, 3, outside.shape)).astype(np.float32)
+    if seed % 5 == 0:
+        outside[0] = outside[0, 0]  # one set whose outside does not vary
+    for got, expected in zip(fit_blends(inside, outside), _fit_blends_as_first_written(inside, outside)):
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()

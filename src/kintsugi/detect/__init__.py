@@ -13,6 +13,7 @@ Modules, each with one job:
   translucent  translucent bars (a flat colour at constant opacity): a package, blend (the
             relation across an edge) and grow (frames grown from one straight side)
   censors   detect_censors: every kind at once, each region named by kind
+  stats     numpy's quantiles, medians and channel maxima without its per-call overhead
 
 Boxes are kintsugi.regions.Box (y0, x0, y1, x1, half-open) everywhere.
 """

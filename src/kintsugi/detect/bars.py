@@ -38,10 +38,12 @@ from kintsugi.detect.rects import (
     run_through_middle,
     sample,
     sample_across,
+    sample_lines,
     snap_ends,
     snap_sides,
     touches_border,
 )
+from kintsugi.detect.stats import channel_max, median, quantile
 
 __all__ = ["Bar", "find_solid_bars", "polygon_mask"]
 
@@ -88,14 +90,14 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
     centre_line = sample(image, *frame.side_points(-frame.half_width, side=1, step=2.0))
     if centre_line.shape[0] < 8:
         return None
-    middle = np.median(centre_line, axis=0)
-    if np.mean(np.abs(centre_line - middle).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+    middle = median(centre_line, axis=0)
+    if np.mean(channel_max(np.abs(centre_line - middle)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
-    colour = np.median(inside, axis=0)
-    if np.mean(np.abs(inside - colour).max(axis=-1) <= _MEMBER / 2) < _MIN_FILL:
+    colour = median(inside, axis=0)
+    if np.mean(channel_max(np.abs(inside - colour)) <= _MEMBER / 2) < _MIN_FILL:
         return None
     if not _sides_step_and_cross(image, frame, colour):
         return None
@@ -132,7 +134,7 @@ def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
     votes = np.zeros(t.size, np.int32)
     for offset in (-(frame.half_width - 1.5), 0.0, frame.half_width - 1.5):
         p = frame.centre + t[:, None] * frame.u + offset * frame.v
-        votes += np.abs(sample(image, p[:, 0], p[:, 1]) - colour).max(axis=-1) <= _MEMBER / 2
+        votes += channel_max(np.abs(sample(image, p[:, 0], p[:, 1]) - colour)) <= _MEMBER / 2
     return run_through_middle(frame, t, votes >= 2)
 
 
@@ -154,12 +156,12 @@ def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
-    distance = np.abs(crop - colour).max(axis=-1)
+    distance = channel_max(np.abs(crop - colour))
     if np.mean(distance[inside] <= _MEMBER) < _MIN_FILL:
         return False
     # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
     # bar ends against light grey art), a few levels in JPEG.
-    member = distance <= np.clip(3 * np.quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
+    member = distance <= np.clip(3 * quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.
     ys, xs = np.mgrid[y0:y1, x0:x1]
     along = (xs - frame.centre[0]) * frame.u[0] + (ys - frame.centre[1]) * frame.u[1]
@@ -181,15 +183,14 @@ def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -
     varying art (at most _MAX_UNIFORM_OTHER one colour). A drawn stripe (a stretch of outline,
     a leg, a band) is bordered by fills running along it; a gradient jumps nowhere."""
     crossings, shares, uniform = 0, [], []
-    for side in (-1, 1):
-        near = sample(image, *frame.side_points(2.0, side=side))
-        if near.shape[0] < 8:
-            return False
-        shares.append(float(np.mean(np.abs(near - colour).max(axis=-1) >= _CONTRAST)))
-        beside = sample(image, *frame.side_points(2.5, side=side))
-        uniform.append(float(np.mean(np.abs(beside - np.median(beside, axis=0)).max(axis=-1) <= _UNIFORM)))
-        far = sample(image, *frame.side_points(3.0, side=side))
-        jumps = np.abs(far[4:] - far[:-4]).max(axis=-1) >= _JUMP
+    lines = [frame.side_points(offset, side=side) for side in (-1, 1) for offset in (2.0, 2.5, 3.0)]
+    n = lines[0][0].size
+    if n < 8:
+        return False
+    for near, beside, far in sample_lines(image, lines).reshape(2, 3, n, 3):  # side x (2, 2.5, 3 px out)
+        shares.append(float(np.mean(channel_max(np.abs(near - colour)) >= _CONTRAST)))
+        uniform.append(float(np.mean(channel_max(np.abs(beside - median(beside, axis=0))) <= _UNIFORM)))
+        jumps = channel_max(np.abs(far[4:] - far[:-4])) >= _JUMP
         crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
     if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
         return False

@@ -15,7 +15,7 @@ import numpy as np
 from kintsugi.detect.bars import find_solid_bars
 from kintsugi.detect.grid import check_image
 from kintsugi.detect.mosaic import detect_mosaic
-from kintsugi.detect.rects import line_frames
+from kintsugi.detect.rects import line_frames, straight_lines
 from kintsugi.detect.translucent import find_translucent_bars
 from kintsugi.regions import Box
 
@@ -114,12 +114,14 @@ def detect_censors(image: np.ndarray, *, kinds: Iterable[str] | None = None) -> 
             crop = detection.mask[region.box.slices]
             found.censors.append(Censor("mosaic", region.box, crop.copy(), block=region.block, phase=region.phase))
         taken |= detection.mask
-    frames = line_frames(image) if {"bar", "translucent"} & set(chosen) else []
+    # Both kinds of bar start from the same straight edges: found once.
+    lines = straight_lines(image) if {"bar", "translucent"} & set(chosen) else []
+    frames = line_frames(image, lines)
     bars = []
     if "bar" in chosen:
         bars += find_solid_bars(image, frames)
     if "translucent" in chosen:
-        bars += find_translucent_bars(image, frames)
+        bars += find_translucent_bars(image, frames, lines=lines)
     for bar in bars:
         mask = bar.mask(shape)
         if np.count_nonzero(mask & taken) > 0.3 * np.count_nonzero(mask):

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from kintsugi.detect.rects import MAX_THICK, MIN_ASPECT, MIN_THICK, Frame, longest_segments, parallel_pairs
+from kintsugi.detect.stats import colour_distance, masked_median_colour, quantile
 
 # A pixel is flat when its 3x3 neighbourhood spans at most this many levels in every channel.
 _FLAT = 10
@@ -51,7 +52,7 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
     # rim is not flat) is still at least 3 px thick: components without a pixel 1 px inside
     # it in every direction are strokes and specks.
     thick = np.zeros(len(stats), bool)
-    thick[np.unique(labels[cv2.erode(flat, np.ones((3, 3), np.uint8)) > 0])] = True
+    thick[labels[cv2.erode(flat, np.ones((3, 3), np.uint8)) > 0]] = True
     keep = np.nonzero(thick & (area >= 24) & (np.maximum(w, h) >= 2 * MIN_THICK))[0]
     out = []
     for k in keep[keep > 0]:
@@ -59,7 +60,7 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
         x1, y1 = min(int(x[k] + w[k]) + 4, width), min(int(y[k] + h[k]) + 4, height)
         core = labels[y0:y1, x0:x1] == k
         crop = image[y0:y1, x0:x1]
-        colour = np.median(crop[core], axis=0).astype(np.float32)
+        colour = masked_median_colour(crop, core).astype(np.float32)
         for frame in _component_frames(crop, core, colour):
             out.append((Frame(frame.centre + (x0, y0), frame.u, frame.v, frame.half_length, frame.half_width), colour))
     return out
@@ -67,31 +68,48 @@ def flat_frames(image: np.ndarray) -> list[tuple[Frame, np.ndarray]]:
 
 def _component_frames(crop: np.ndarray, core: np.ndarray, colour: np.ndarray) -> list[Frame]:
     """Frames (crop coordinates) of the pieces of one flat component ``core`` (bool over crop)."""
-    distance = np.abs(crop.astype(np.float32) - colour).max(axis=-1)
-    tol = float(np.clip(3 * np.quantile(distance[core], 0.95) + 5, _MIN_TOL, _MAX_TOL))
+    distance = colour_distance(crop, colour)
+    tol = float(np.clip(3 * quantile(distance[core], 0.95) + 5, _MIN_TOL, _MAX_TOL))
     member = (distance <= tol).astype(np.uint8)
     member &= cv2.dilate(core.view(np.uint8), np.ones((3, 3), np.uint8), iterations=3)
     opened = cv2.morphologyEx(member, cv2.MORPH_OPEN, _DISC)
-    _, pieces = cv2.connectedComponents(opened, connectivity=4)
+    count, pieces = cv2.connectedComponents(opened, connectivity=4)
+    touched = np.zeros(count, bool)  # the pieces that hold part of the core
+    touched[pieces[core & (opened > 0)]] = True
     frames = []
-    for j in np.unique(pieces[core & (opened > 0)]):
-        if j > 0:
-            frames += _piece_frames(pieces == j)
+    for j in np.flatnonzero(touched[1:]) + 1:
+        frames += _piece_frames(pieces == j)
     return frames
 
 
 def _piece_frames(piece: np.ndarray) -> list[Frame]:
-    points = np.column_stack(np.nonzero(piece)[::-1]).astype(np.float32)  # (x, y)
-    frame = Frame.from_rect(cv2.minAreaRect(points))
+    frame = Frame.from_rect(cv2.minAreaRect(hull_points(piece)))
     # minAreaRect spans pixel centres: the rectangle of pixels is half a pixel wider each way.
     frame = Frame(frame.centre, frame.u, frame.v, frame.half_length + 0.5, frame.half_width + 0.5)
     thick, length = 2 * frame.half_width, 2 * frame.half_length
+    area = np.count_nonzero(piece)
     if MIN_THICK <= thick <= MAX_THICK and length >= MIN_ASPECT * thick:
-        if points.shape[0] >= _MIN_FILL * thick * length:
+        if area >= _MIN_FILL * thick * length:
             return [frame]
-    if points.shape[0] < _MIN_MERGED_AREA:
+    if area < _MIN_MERGED_AREA:
         return []
     return _strips(piece)
+
+
+def hull_points(mask: np.ndarray) -> np.ndarray:
+    """K x 2 float32 (x, y): the pixels of ``mask`` (bool, not empty) that can lie on the boundary of
+    their convex hull: the first and last of each row, and the whole top and bottom rows. The hull
+    (and minAreaRect) of these is that of all the pixels, from far fewer points."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    sub = mask[rows]
+    left = np.argmax(sub, axis=1)
+    right = mask.shape[1] - 1 - np.argmax(sub[:, ::-1], axis=1)
+    wide = right > left  # a row of one pixel gives it once
+    points = [np.column_stack([left, rows]), np.column_stack([right[wide], rows[wide]])]
+    for y in dict.fromkeys((rows[0], rows[-1])):  # one row: once
+        xs = np.flatnonzero(mask[y])[1:-1]
+        points.append(np.column_stack([xs, np.full(xs.size, y)]))
+    return np.concatenate(points).astype(np.float32)
 
 
 def _strips(piece: np.ndarray) -> list[Frame]:

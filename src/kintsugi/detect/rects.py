@@ -8,11 +8,13 @@ px apart).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from kintsugi.detect.stats import channel_max
 from kintsugi.regions import Box
 
 MIN_THICK, MAX_THICK = 5.0, 64.0  # measured thickness, a little wider than the 6-60 px target
@@ -44,6 +46,16 @@ def polygon_mask(corners: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return canvas > 0
 
 
+def polygon_pixels(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """image[polygon_mask(corners, image.shape[:2])] (K x C, in reading order), rasterised over
+    the polygon's box only (corners moved by whole pixels rasterise the same)."""
+    box = box_of(corners, image.shape[:2])
+    if box.y1 <= box.y0 or box.x1 <= box.x0:
+        return image[:0, 0]
+    mask = polygon_mask(corners - (box.x0, box.y0), (box.y1 - box.y0, box.x1 - box.x0))
+    return image[box.slices][mask]
+
+
 def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
@@ -51,26 +63,67 @@ def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
 
 
 def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear samples (N x 3 float32) of an RGB image at float coordinates."""
-    # remap takes maps of under 32767 columns: the points go in rows of _SAMPLE_ROW.
+    """Bilinear samples (N x 3 float32) of an RGB image at float coordinates (any shape, N in all)."""
     n = xs.size
-    rows = max(-(-n // _SAMPLE_ROW), 1)
-    mx = np.zeros(rows * _SAMPLE_ROW, np.float32)
-    my = np.zeros(rows * _SAMPLE_ROW, np.float32)
-    mx[:n], my[:n] = xs.ravel(), ys.ravel()
-    out = cv2.remap(
-        image, mx.reshape(rows, -1), my.reshape(rows, -1), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    if n <= _SAMPLE_ROW:
+        mx, my = xs.astype(np.float32).reshape(1, n), ys.astype(np.float32).reshape(1, n)
+    else:
+        # remap takes maps of under 32767 columns: the points go in rows of at most _SAMPLE_ROW,
+        # padded no further than that (remap's time goes with the size of the map).
+        rows = -(-n // _SAMPLE_ROW)
+        cols = -(-n // rows)
+        mx, my = np.zeros(rows * cols, np.float32), np.zeros(rows * cols, np.float32)
+        mx[:n], my[:n] = xs.ravel(), ys.ravel()
+        mx, my = mx.reshape(rows, cols), my.reshape(rows, cols)
+    out = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(-1, 3)[:n].astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct(shape: tuple[int, ...], data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(shifts, return_inverse=True) for float64 shifts of ``shape`` given as bytes: the
+    callers' shift patterns are a few constants, and np.unique is slow on small arrays."""
+    distinct, which = np.unique(np.frombuffer(data).reshape(shape), return_inverse=True)
+    return distinct, which.reshape(shape)
+
+
+def distinct_shifts(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, the index of each shift among them) of float ``shifts``. Callers sample
+    both sides of each of several offsets, which repeat (the outer sample of one offset is the
+    inner of another): each distinct line is sampled once. The arrays are shared: read only."""
+    shifts = np.asarray(shifts, np.float64)
+    return _distinct(shifts.shape, shifts.tobytes())
 
 
 def sample_across(image: np.ndarray, base: np.ndarray, v: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     """Bilinear samples (shifts.shape x N x 3 float32) of an RGB image at the points ``base``
     (N x 2, x y) moved by each of ``shifts`` (any shape, px) along the direction ``v`` (2,): a
     line sampled at several offsets across it in one call."""
-    shifts = np.asarray(shifts)
-    points = base[(None,) * shifts.ndim] + shifts[..., None, None] * v
-    return sample(image, points[..., 0].ravel(), points[..., 1].ravel()).reshape(*shifts.shape, base.shape[0], 3)
+    distinct, which = distinct_shifts(shifts)
+    points = base[None] + distinct[:, None, None] * v
+    samples = sample(image, points[..., 0], points[..., 1]).reshape(distinct.size, base.shape[0], 3)
+    return samples[which]
+
+
+def sample_lines(image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Samples along each of several lines ((xs, ys) each), concatenated (M x 3 float32): one
+    sampling call where each line would take one."""
+    xs = np.concatenate([xs.ravel() for xs, _ in lines])
+    ys = np.concatenate([ys.ravel() for _, ys in lines])
+    return sample(image, xs, ys)
+
+
+def sample_sides_across(image: np.ndarray, frame: Frame, shifts: np.ndarray) -> np.ndarray:
+    """Both long sides sampled across them in one call: 2 (side -1, +1) x shifts.shape x N x 3,
+    side s along frame.side_points(0, side=s) moved s * shift along v (outward), as
+    sample_across samples each (N may be 0)."""
+    distinct, which = distinct_shifts(shifts)
+    # The same arithmetic as side_points and sample_across, for both sides at once.
+    outward = np.array([-1.0, 1.0])
+    base = frame.along()[None] + (outward * (frame.half_width + 0.0))[:, None, None] * frame.v  # 2 x N x 2
+    points = base[:, None] + (outward[:, None] * distinct)[:, :, None, None] * frame.v  # 2 x D x N x 2
+    samples = sample(image, points[..., 0], points[..., 1]).reshape(*points.shape[:3], 3)
+    return samples[:, which]
 
 
 @dataclass(frozen=True)
@@ -96,11 +149,19 @@ class Frame:
         c, u, v, hl, hw = self.centre, self.u, self.v, self.half_length, self.half_width
         return np.array([c - u * hl - v * hw, c + u * hl - v * hw, c + u * hl + v * hw, c - u * hl + v * hw])
 
+    def along(self, step: float = 1.0) -> np.ndarray:
+        """N x 2: points on the long axis ``step`` px apart, skipping 2 px at each end (kept:
+        the tests sample many lines along one frame)."""
+        cache = self.__dict__.setdefault("_along", {})
+        if step not in cache:
+            t = np.arange(-self.half_length + 2, self.half_length - 2 + 1e-6, step)
+            cache[step] = self.centre + t[:, None] * self.u
+        return cache[step]
+
     def side_points(self, offset: float, *, side: int, step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(xs, ys) along the long side ``side`` (-1 or +1), ``offset`` px outward from it
         (negative: inward), skipping 2 px at each end."""
-        t = np.arange(-self.half_length + 2, self.half_length - 2 + 1e-6, step)
-        points = self.centre + t[:, None] * self.u + (side * (self.half_width + offset)) * self.v
+        points = self.along(step) + (side * (self.half_width + offset)) * self.v
         return points[:, 0], points[:, 1]
 
 
@@ -133,26 +194,28 @@ _MIN_SEGMENT = 10.0
 _MAX_SEGMENTS = 600
 
 
-def line_frames(image: np.ndarray) -> list[Frame]:
+# Straight lines merged from collinear segments, as _merge_collinear gives them: u (L x 2) unit
+# directions, rho (L,) offsets along the normal (-u_y, u_x), extent (L x 2) t0, t1 along u.
+Lines = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def line_frames(image: np.ndarray, lines: list[Lines] | None = None) -> list[Frame]:
     """Candidate bar rectangles between pairs of long parallel straight edges, their sides
-    snapped to the strongest step; longest first. Segments from LSD on luma (sub-pixel, whole
-    where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny edges of each
-    channel (a bar may differ from the art in colour more than in luma; LSD splits an edge
-    where the art beyond it turns from darker to brighter), each set paired on its own."""
-    if min(image.shape[:2]) < 3:
-        return []
+    snapped to the strongest step; longest first. ``lines``: straight_lines(image), when the
+    caller has them already."""
     frames = []
-    for segs in (_hough_segments(image), _lsd_segments(image)):
-        if segs.size:
-            # Sides only: the ends are found by each kind's own test (what stays its colour,
-            # where the blend holds) and snapped after that.
-            frames += [snap_sides(image, frame) for frame in parallel_pairs(segs)]
+    for line_set in straight_lines(image) if lines is None else lines:
+        # Sides only: the ends are found by each kind's own test (what stays its colour, where
+        # the blend holds) and snapped after that.
+        frames += [snap_sides(image, frame) for frame in pair_lines(*line_set)]
     return frames
 
 
-def straight_lines(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The long straight edges line_frames pairs up, each set (Hough, LSD) merged on its own:
-    (u (L x 2), rho (L,), extent (L x 2)) as _merge_collinear gives them."""
+def straight_lines(image: np.ndarray) -> list[Lines]:
+    """The long straight edges of ``image``, two sets each merged on its own: from LSD on luma
+    (sub-pixel, whole where JPEG ringing breaks Canny edges into stubs) and from Hough on Canny
+    edges of each channel (a bar may differ from the art in colour more than in luma; LSD splits
+    an edge where the art beyond it turns from darker to brighter)."""
     if min(image.shape[:2]) < 3:
         return []
     return [_merge_collinear(segs) for segs in (_hough_segments(image), _lsd_segments(image)) if segs.size]
@@ -199,11 +262,12 @@ def _overlap(a: Bar, b: Bar, shape: tuple[int, int]) -> float:
     return np.count_nonzero(ma & mb) / max(1, min(np.count_nonzero(ma), np.count_nonzero(mb)))
 
 
-def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge_collinear(segs: np.ndarray) -> Lines:
     """Segments (N x 4: x1, y1, x2, y2) merged into lines: (u (L x 2) unit directions, rho (L,)
     offsets along the normal (-u_y, u_x), extent (L x 2) t0, t1 along u). Art crossing a bar
     edge breaks it into pieces; pieces within 1.5 degrees and 2 px of a line join it (longest
-    first; each piece is compared with all lines at once)."""
+    first: a piece joins the first line, in the order they were begun, that it lies along; a
+    piece along none begins a line)."""
     d = segs[:, 2:] - segs[:, :2]
     length = np.hypot(d[:, 0], d[:, 1])
     ok = length > 0
@@ -212,32 +276,40 @@ def _merge_collinear(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     u_all = d / length[:, None]
     flip = (u_all[:, 0] < 0) | ((u_all[:, 0] == 0) & (u_all[:, 1] < 0))
     u_all[flip] = -u_all[flip]  # one orientation per direction
+    u, ends = u_all[order], segs[order].reshape(-1, 2, 2)  # longest first: N x 2, N x 2 ends x 2
     n = len(order)
-    us, rhos, extent = np.zeros((n, 2)), np.zeros(n), np.zeros((n, 2))
-    count = 0
-    sin_tol = np.sin(np.deg2rad(1.5))
-    for i in order:
-        u, ends = u_all[i], segs[i].reshape(2, 2)
-        if count:
-            lu, lv = us[:count], np.stack([-us[:count, 1], us[:count, 0]], axis=1)
-            near = (np.abs(lv @ u) < sin_tol) & (np.abs(ends @ lv.T - rhos[:count]).max(axis=0) < 2.0)
-            hit = np.flatnonzero(near)
-            if hit.size:
-                j = hit[0]
-                t = ends @ lu[j]
-                extent[j] = min(extent[j, 0], t.min()), max(extent[j, 1], t.max())
-                continue
-        v = np.array([-u[1], u[0]])
-        t = ends @ u
-        us[count], rhos[count], extent[count] = u, float(ends.mean(axis=0) @ v), (t.min(), t.max())
-        count += 1
-    return us[:count], rhos[:count], extent[:count]
+    # A line keeps the direction and offset of the piece that begins it, so every piece can be
+    # tested against every other piece's line at once: near[i, c], piece i along c's line.
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    middle = ends.mean(axis=1)
+    # Dot products as matmuls of one piece each: BLAS fuses the multiply-add, and a sum of
+    # elementwise products would round differently (moving lines by a last bit).
+    rho = np.matmul(middle[:, None], v[:, :, None])[:, 0, 0]
+    across = np.abs(ends.reshape(-1, 2) @ v.T - rho).reshape(n, 2, n).max(axis=1)  # N x N, px
+    near = (np.abs(u @ v.T) < np.sin(np.deg2rad(1.5))) & (across < 2.0)
+    near &= np.tri(n, k=-1, dtype=bool)  # only lines begun before the piece
+    line_of = np.arange(n)  # the piece that begins each piece's line
+    begins = np.ones(n, bool)
+    for i in np.flatnonzero(near.any(axis=1)):  # in order: earlier pieces are settled
+        hit = np.flatnonzero(near[i, :i] & begins[:i])
+        if hit.size:
+            line_of[i], begins[i] = hit[0], False
+    # Each piece's ends along its line's direction; a line spans all of its pieces.
+    t = np.matmul(ends, u[line_of][:, :, None])[..., 0]  # N x 2
+    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(lo, line_of, t.min(axis=1))
+    np.maximum.at(hi, line_of, t.max(axis=1))
+    return u[begins], rho[begins], np.stack([lo, hi], axis=1)[begins]
 
 
 def parallel_pairs(segs: np.ndarray) -> list[Frame]:
+    """pair_lines over segments (N x 4: x1, y1, x2, y2) merged into lines."""
+    return pair_lines(*_merge_collinear(segs))
+
+
+def pair_lines(u: np.ndarray, rho: np.ndarray, extent: np.ndarray) -> list[Frame]:
     """Rectangles between pairs of parallel lines 6-60 px apart that overlap along their
     direction by at least twice their distance; longest first (all pairs at once)."""
-    u, rho, extent = _merge_collinear(segs)
     if len(u) < 2:
         return []
     v = np.stack([-u[:, 1], u[:, 0]], axis=1)
@@ -265,20 +337,15 @@ def snap_sides(image: np.ndarray, frame: Frame, *, reach: float = 3.0) -> Frame:
     """Move each long side (within ``reach`` px) to where the step across it is largest: Hough lines
     sit a pixel or two off an edge, and a merged line keeps its first piece's offset."""
     offsets = np.arange(-reach, reach + 1e-6, 0.5)
-    best = []
-    for side in (-1, 1):
-        # All offsets in one sampling call: (offsets x 2 lines x n points).
-        # Samples half a pixel either side: on a hard step only the true edge sees the whole
-        # step (1 px either side, three offsets tie and the first, inward, one won).
-        base = np.stack(frame.side_points(0.0, side=side), axis=-1)  # n x 2
-        if base.shape[0] == 0:
-            return frame
-        # Every offset and both half-pixel shifts: offsets x 2 x n x 3.
-        shifts = offsets[:, None] + np.array([0.5, -0.5])[None, :]
-        samples = sample_across(image, base, frame.v, side * shifts)
-        steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)  # (offsets,)
-        best.append(float(offsets[int(np.argmax(steps))]))
-    low, high = best  # the -1 side moves by -low along v, the +1 side by +high
+    # Samples half a pixel either side: on a hard step only the true edge sees the whole step
+    # (1 px either side, three offsets tie and the first, inward, one won). Every offset, both
+    # half-pixel shifts and both sides in one sampling call: 2 sides x offsets x 2 x n x 3.
+    samples = sample_sides_across(image, frame, offsets[:, None] + np.array([0.5, -0.5])[None, :])
+    if samples.shape[3] == 0:
+        return frame
+    steps = channel_max(np.abs(samples[:, :, 0] - samples[:, :, 1])).mean(axis=-1)  # 2 x offsets
+    # The -1 side moves by -low along v, the +1 side by +high.
+    low, high = (float(offsets[int(np.argmax(side_steps))]) for side_steps in steps)
     half_width = frame.half_width + (low + high) / 2
     if 2 * half_width < MIN_THICK:
         return frame

@@ -36,11 +36,12 @@ from kintsugi.detect.rects import (
     MIN_ASPECT,
     Bar,
     Frame,
+    Lines,
     box_of,
     duplicate,
     line_frames,
     run_through_middle,
-    sample,
+    sample_lines,
     straight_lines,
     touches_border,
 )
@@ -54,7 +55,7 @@ from kintsugi.detect.translucent.blend import (
     perimeter_samples,
     refine_ends,
     refine_sides,
-    side_samples,
+    sides_samples,
     support,
 )
 from kintsugi.detect.translucent.grow import grown_frames
@@ -85,13 +86,16 @@ _MIN_WIDTH = 9.0
 _UNDECIDED = 6.0  # levels: a step and residual both under this say nothing (art near c)
 
 
-def find_translucent_bars(image: np.ndarray, frames: list[Frame] | None = None) -> list[Bar]:
-    """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``:
-    line_frames(image), when the caller has them already."""
+def find_translucent_bars(
+    image: np.ndarray, frames: list[Frame] | None = None, *, lines: list[Lines] | None = None
+) -> list[Bar]:
+    """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``
+    (line_frames(image)) and ``lines`` (straight_lines(image)): when the caller has them already."""
     shape = image.shape[:2]
-    pairs = line_frames(image) if frames is None else frames
+    lines = straight_lines(image) if lines is None else lines
+    pairs = line_frames(image, lines) if frames is None else frames
     candidates: list[tuple[Frame, Blend | None]] = [(f, None) for f in pairs]
-    candidates += grown_frames(image, straight_lines(image), accept=_blend_ok)
+    candidates += grown_frames(image, lines, accept=_blend_ok)
     scored = [_translucent_bar(image, frame, blend=blend) for frame, blend in candidates]
     # Best explained first: where candidates overlap, the one placed best is kept.
     bars: list[Bar] = []
@@ -108,8 +112,7 @@ def _blend_ok(blend: Blend | None) -> bool:
 
 
 def _long_sides_blend(image: np.ndarray, frame: Frame, *, gap: float) -> Blend | None:
-    pairs = [side_samples(image, frame, side=s, gap=gap) for s in (-1, 1)]
-    return fit_blend(np.concatenate([i for i, _ in pairs]), np.concatenate([o for _, o in pairs]))
+    return fit_blend(*sides_samples(image, [frame], gap=gap))
 
 
 def _translucent_bar(image: np.ndarray, frame: Frame, *, blend: Blend | None) -> tuple[float, Bar] | None:
@@ -157,11 +160,13 @@ def _ends(image: np.ndarray, frame: Frame, blend: Blend) -> Frame:
     Where both are small on both sides (art near the bar's colour) nothing is said either way."""
     reach = 2 * frame.half_width + 40 + frame.half_length
     t = np.arange(-frame.half_length - reach, frame.half_length + reach + 1e-6, 1.0)
-    vote = np.zeros(t.size)
+    lines = []
     for side in (-1, 1):
-        pin = frame.centre + t[:, None] * frame.u + (side * (frame.half_width - GAP)) * frame.v
-        pout = frame.centre + t[:, None] * frame.u + (side * (frame.half_width + GAP)) * frame.v
-        inside, outside = sample(image, pin[:, 0], pin[:, 1]), sample(image, pout[:, 0], pout[:, 1])
+        for offset in (side * (frame.half_width - GAP), side * (frame.half_width + GAP)):
+            points = frame.centre + t[:, None] * frame.u + offset * frame.v
+            lines.append((points[:, 0], points[:, 1]))
+    vote = np.zeros(t.size)
+    for inside, outside in sample_lines(image, lines).reshape(2, 2, t.size, 3):  # side x (in, out)
         same, err = gains(inside, outside, blend)
         decided = np.maximum(same, err) >= _UNDECIDED
         vote += np.where(decided, np.where(err < same, 1.0, -1.0), 0.0)

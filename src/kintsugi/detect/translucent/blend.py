@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kintsugi.detect.rects import Frame, polygon_mask, sample, sample_across
+from kintsugi.detect.rects import Frame, polygon_pixels, sample_lines, sample_sides_across
+from kintsugi.detect.stats import channel_max, quantile
 
 # Samples this far either side of an edge for fits and tests: JPEG's half-resolution chroma
 # blurs a colour edge over about 2 px either side.
@@ -40,17 +41,17 @@ def swapped(frame: Frame) -> Frame:
     return Frame(frame.centre, frame.v, frame.u, frame.half_width, frame.half_length)
 
 
-def side_samples(image: np.ndarray, frame: Frame, *, side: int, offset: float = 0.0, gap: float = GAP):
-    """(inside, outside) N x 3 float32 across the long side ``side`` moved ``offset`` px outward."""
-    inside = sample(image, *frame.side_points(offset - gap, side=side))
-    outside = sample(image, *frame.side_points(offset + gap, side=side))
+def sides_samples(image: np.ndarray, frames: list[Frame], *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, outside) across both long sides of each of ``frames``, concatenated (frame by
+    frame, side -1 then +1), in one sampling call."""
+    lines = [f.side_points(sign * gap, side=s) for sign in (-1, 1) for f in frames for s in (-1, 1)]
+    inside, outside = np.split(sample_lines(image, lines), 2)  # as many points inside as out
     return inside, outside
 
 
 def perimeter_samples(image: np.ndarray, frame: Frame, *, gap: float = GAP) -> tuple[np.ndarray, np.ndarray]:
     """(inside, outside) across all four sides, concatenated."""
-    pairs = [side_samples(image, f, side=s, gap=gap) for f in (frame, swapped(frame)) for s in (-1, 1)]
-    return np.concatenate([i for i, _ in pairs]), np.concatenate([o for _, o in pairs])
+    return sides_samples(image, [frame, swapped(frame)], gap=gap)
 
 
 def fit_blend(inside: np.ndarray, outside: np.ndarray) -> Blend | None:
@@ -69,52 +70,74 @@ def fit_blends(inside: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, ...
     trimmed: the worst fifth of the pairs is dropped and the fit repeated. Returns k (W,), b
     (W x 3), the trimmed rms (W,), the spread of the kept outside samples (W,) and whether the
     outside varies at all (W, bool; where not, k is 1)."""
-    keep = np.ones(inside.shape[:2], bool)
-    for _ in range(2):
-        w = keep[..., None].astype(np.float32)
-        count = np.maximum(w.sum(axis=1), 1)  # W x 1
-        o_mean, i_mean = (outside * w).sum(axis=1) / count, (inside * w).sum(axis=1) / count
-        oc, ic = (outside - o_mean[:, None]) * w, (inside - i_mean[:, None]) * w
-        denom = (oc * oc).sum(axis=(1, 2))
-        # Reduced major axis, not least squares: the art varies between the two samples, and
-        # that noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out)
-        # is unbiased where least squares shrinks k (and overstates the opacity).
-        k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
-        varies = denom > 1e-6
-        k[~varies] = 1.0
-        b = i_mean - k[:, None] * o_mean
-        err = np.abs(inside - (k[:, None, None] * outside + b[:, None])).max(axis=-1)
-        rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
-        spread = np.sqrt((oc * oc).sum(axis=1) / count).max(axis=-1)
-        keep = err <= np.quantile(err, _TRIM, axis=1, keepdims=True)
+    # Contiguous, so that each sum over the pairs adds them in one order (as over a product).
+    inside, outside = np.ascontiguousarray(inside), np.ascontiguousarray(outside)
+    count = np.full((inside.shape[0], 1), max(inside.shape[1], 1), np.float32)  # W x 1
+    k, b, _, _ = _fit_once(inside, outside, count, None)
+    err = _residual(inside, outside, k, b)
+    keep = err <= quantile(err, _TRIM, axis=1, keepdims=True)
+    w = keep[..., None].astype(np.float32)
+    count = np.maximum(w.sum(axis=1), 1)
+    k, b, oc, varies = _fit_once(inside, outside, count, w)
+    err = _residual(inside, outside, k, b)
+    rms = np.sqrt((err**2 * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+    spread = channel_max(np.sqrt((oc * oc).sum(axis=1) / count))
     return k, b, rms, spread, varies
+
+
+def _fit_once(
+    inside: np.ndarray, outside: np.ndarray, count: np.ndarray, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(k, b, the centred outside samples (W x M x 3, 0 where dropped), varies) over the pairs of
+    weight ``w`` (W x M x 1 of 0 or 1; None: all), ``count`` (W x 1) of them."""
+    if w is not None:
+        inside_w, outside_w = inside * w, outside * w
+    else:
+        inside_w, outside_w = inside, outside
+    o_mean, i_mean = outside_w.sum(axis=1) / count, inside_w.sum(axis=1) / count
+    oc, ic = outside - o_mean[:, None], inside - i_mean[:, None]
+    if w is not None:
+        oc, ic = oc * w, ic * w
+    denom = (oc * oc).sum(axis=(1, 2))
+    # Reduced major axis, not least squares: the art varies between the two samples, and that
+    # noise enters "in" scaled by k just as the signal does, so k = std(in) / std(out) is
+    # unbiased where least squares shrinks k (and overstates the opacity).
+    k = np.sign((oc * ic).sum(axis=(1, 2))) * np.sqrt((ic * ic).sum(axis=(1, 2)) / np.maximum(denom, 1e-6))
+    varies = denom > 1e-6
+    k[~varies] = 1.0
+    return k, i_mean - k[:, None] * o_mean, oc, varies
+
+
+def _residual(inside: np.ndarray, outside: np.ndarray, k: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """W x M: |in - (k*out + b)|, max over channels."""
+    return channel_max(np.abs(inside - (k[:, None, None] * outside + b[:, None])))
 
 
 def gains(inside: np.ndarray, outside: np.ndarray, blend: Blend) -> tuple[np.ndarray, np.ndarray]:
     """(same, err) per pair: the step |in - out| (the art continuing unchanged) and the blend's
     residual |in - (k*out + b)|, max over channels."""
-    same = np.abs(inside - outside).max(axis=-1)
-    err = np.abs(inside - (blend.k * outside + blend.b)).max(axis=-1)
+    same = channel_max(np.abs(inside - outside))
+    err = channel_max(np.abs(inside - (blend.k * outside + blend.b)))
     return same, err
 
 
-def best_offset(image: np.ndarray, frame: Frame, blend: Blend, *, side: int, reach: float) -> float:
-    """The outward offset (within ``reach``, 0.5 px steps) of long side ``side`` where the blend
-    explains the step across it best: the largest mean of same - err. Inside the bar both
-    samples are blended and beyond it neither is, so the blend only wins on the edge."""
+def best_offsets(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> tuple[float, float]:
+    """The outward offsets (within ``reach``, 0.5 px steps) of the long sides (-1, +1) where the
+    blend explains the step across each best: the largest mean of same - err. Inside the bar
+    both samples are blended and beyond it neither is, so the blend only wins on the edge."""
     offsets = np.arange(-reach, reach + 1e-6, 0.5)
-    base = np.stack(frame.side_points(0.0, side=side), axis=-1)
-    if base.shape[0] == 0:
-        return 0.0
     shifts = offsets[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # offsets x (in, out)
-    samples = sample_across(image, base, frame.v, side * shifts)
-    same, err = gains(samples[:, 0], samples[:, 1], blend)
-    return float(offsets[int(np.argmax((same - err).mean(axis=-1)))])
+    samples = sample_sides_across(image, frame, shifts)  # 2 sides x offsets x 2 x n x 3
+    if samples.shape[3] == 0:
+        return 0.0, 0.0
+    same, err = gains(samples[:, :, 0], samples[:, :, 1], blend)
+    low, high = (float(offsets[int(np.argmax(score))]) for score in (same - err).mean(axis=-1))
+    return low, high
 
 
 def refine_sides(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) -> Frame:
     """Both long sides moved to where the blend explains their step best."""
-    low, high = (best_offset(image, frame, blend, side=s, reach=reach) for s in (-1, 1))
+    low, high = best_offsets(image, frame, blend, reach=reach)
     half_width = frame.half_width + (low + high) / 2
     if half_width < 2.5:
         return frame
@@ -145,7 +168,7 @@ def out_of_range(image: np.ndarray, frame: Frame, blend: Blend) -> float:
     outside 0-255 (by more than 6 levels plus 6 / k: un-blending scales JPEG noise by 1 / k):
     under a true bar every pixel un-blends to some art."""
     inner = Frame(frame.centre, frame.u, frame.v, max(frame.half_length - 1, 0.5), max(frame.half_width - 1, 0.5))
-    pixels = image[polygon_mask(inner.corners(), image.shape[:2])].astype(np.float32)
+    pixels = polygon_pixels(image, inner.corners()).astype(np.float32)
     if pixels.size == 0:
         return 1.0
     art = (pixels - blend.b) / blend.k
@@ -158,11 +181,10 @@ def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
     GAP px out) where the colour changes by ``jump`` levels over 2 px. Smooth shading has none,
     and a drawn shading band or bevel fits a blend as well as a bar does."""
     count = 0
-    for f in (frame, swapped(frame)):
-        for side in (-1, 1):
-            outside = sample(image, *f.side_points(GAP, side=side))
-            if outside.shape[0] < 3:
-                continue
-            sharp = np.abs(outside[2:] - outside[:-2]).max(axis=-1) >= jump
+    lines = [f.side_points(GAP, side=side) for f in (frame, swapped(frame)) for side in (-1, 1)]
+    samples = sample_lines(image, lines)
+    for outside in np.split(samples, np.cumsum([xs.size for xs, _ in lines])[:-1]):
+        if outside.shape[0] >= 3:
+            sharp = channel_max(np.abs(outside[2:] - outside[:-2])) >= jump
             count += int(sharp[0]) + int(np.count_nonzero(sharp[1:] & ~sharp[:-1]))
     return count

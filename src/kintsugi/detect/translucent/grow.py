@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, sample, sample_across
+from kintsugi.detect.rects import MAX_THICK, MIN_THICK, Frame, Lines, sample_across, sample_lines
+from kintsugi.detect.stats import channel_max
 from kintsugi.detect.translucent.blend import PLACE_GAP, Blend, fit_blends
 
 _MIN_LENGTH = 20.0
@@ -23,9 +24,7 @@ _MIN_STEP = 8.0  # mean step across a seed line
 _WIDTHS_TRIED = 8
 
 
-def grown_frames(
-    image: np.ndarray, lines: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, accept
-) -> list[tuple[Frame, Blend]]:
+def grown_frames(image: np.ndarray, lines: list[Lines], *, accept) -> list[tuple[Frame, Blend]]:
     """(frame, blend) grown from the longest straight lines in ``lines`` (straight_lines(image)),
     on either side of each, where the joint fit at the best far side is one ``accept`` takes."""
     seeds = []
@@ -39,8 +38,8 @@ def grown_frames(
         v = np.array([-u[1], u[0]])
         t = np.arange(extent[0], extent[1] + 1e-6, _STEP)
         base = t[:, None] * u + rho * v
-        near, far = sample(image, *(base + PLACE_GAP * v).T), sample(image, *(base - PLACE_GAP * v).T)
-        if np.abs(near - far).max(axis=-1).mean() < _MIN_STEP:
+        near, far = np.split(sample_lines(image, [(base + PLACE_GAP * v).T, (base - PLACE_GAP * v).T]), 2)
+        if channel_max(np.abs(near - far)).mean() < _MIN_STEP:
             continue  # no visible edge here
         tried += 1
         for side in (-1, 1):
@@ -64,18 +63,20 @@ def far_side(
     no width gives such a fit that explains any step. Inside the bar both samples are blended
     and beyond it neither, so only the true side scores."""
     widths = np.arange(MIN_THICK, MAX_THICK + 1e-6, 1.0)
-    shifts = widths[:, None] + np.array([-PLACE_GAP, PLACE_GAP])[None, :]  # widths x (in, out)
-    samples = sample_across(image, base, v, shifts)
+    # Lines 1 px apart from the first width's inner sample to the last's outer one: width i is
+    # sampled inside on line i and outside on line i + 2 PLACE_GAP (a whole number of px).
+    lines = sample_across(image, base, v, np.arange(MIN_THICK - PLACE_GAP, MAX_THICK + PLACE_GAP + 1e-6, 1.0))
+    far_in_all, far_out_all = lines[: widths.size], lines[int(2 * PLACE_GAP) :]  # widths x N x 3
     # The fit is tried only at the widths with the largest steps across (the far side is an
     # edge wherever the art is not near the bar's colour): a few fits instead of 120.
-    steps = np.abs(samples[:, 0] - samples[:, 1]).max(axis=-1).mean(axis=-1)
+    steps = channel_max(np.abs(far_in_all - far_out_all)).mean(axis=-1)
     picks = np.sort(np.argsort(-steps)[:_WIDTHS_TRIED])
-    far_in, far_out = samples[picks, 0], samples[picks, 1]  # P x N x 3
+    far_in, far_out = far_in_all[picks], far_out_all[picks]  # P x N x 3
     all_in = np.concatenate([np.broadcast_to(inside, far_in.shape), far_in], axis=1)
     all_out = np.concatenate([np.broadcast_to(outside, far_out.shape), far_out], axis=1)
     k, b, rms, spread, _ = fit_blends(all_in, all_out)
-    err = np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])).max(axis=-1)
-    same = np.abs(far_in - far_out).max(axis=-1)
+    err = channel_max(np.abs(far_in - (k[:, None, None] * far_out + b[:, None, :])))
+    same = channel_max(np.abs(far_in - far_out))
     score = (same - err).mean(axis=-1)
     blends = [Blend(float(k[p]), b[p], float(rms[p]), float(spread[p])) for p in range(picks.size)]
     score[~np.array([accept(blend) for blend in blends])] = -np.inf
