@@ -21,8 +21,9 @@ a copy that already fits stays exact).
 Last, the page rules: a hole whose surroundings are all grey is filled grey, and one whose
 surroundings hold only two grey levels (a bitonal page) is filled with those two. On a grey page
 the patches are larger (15 px: they span a screen's period), a weaker autocorrelation peak counts
-as a repeat (a rotated screen's lattice falls between pixels), and with a regular screen only the
-screen's lattice is copied from, without correction.
+as a repeat (a rotated screen's lattice falls between pixels), and with a regular screen (most
+shifts snap to a peak, and a fifth of the known pixels carry detail: flat silhouettes repeat
+too) only the screen's lattice is copied from, without correction.
 
 Numpy + OpenCV only. Images RGB uint8 HxWx3, masks bool HxW (True = hole).
 """
