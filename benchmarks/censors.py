@@ -19,7 +19,10 @@ Tables
                with its visible part; and with the bars whose long sides can both be seen
                (hidden_bars: a bar along art of its own colour is don't-care as a whole).
   false alarms share of clean validation images (PNG and JPEG q85) with any detected region:
-               default kinds, translucent bars alone, all kinds.
+               default kinds, solid bars alone, translucent bars alone, all kinds; and of the
+               same images with drawn page structures (panel borders, outlined boxes, plus
+               signs, letter stems: training.synth_bars.page_structures, other seeds than
+               training's), solid bars alone and all kinds.
   translucent  PSNR inside translucent bars after `inpaint --auto`, by opacity.
 Seconds per image on every row.
 """
@@ -43,6 +46,7 @@ from mosaic import case_rng, detection_case, flat_beside, iou_ignoring, make_reg
 
 from kintsugi import engine, masks, repair  # noqa: E402
 from kintsugi.detect import DEFAULT_KINDS, KINDS, detect_censors  # noqa: E402
+from kintsugi.training.synth_bars import draw_bars, page_structures  # noqa: E402
 from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip  # noqa: E402
 
 GREEN = np.array([0.0, 255.0, 0.0], np.float32)
@@ -87,60 +91,6 @@ def green_left(painted: np.ndarray, hole: np.ndarray, *, art: np.ndarray) -> int
     excess, art_excess = green_excess(painted), green_excess(art)
     left = ~hole & (excess >= GREEN_LEFT_EXCESS) & (excess - art_excess >= GREEN_LEFT_EXCESS)
     return int(np.count_nonzero(left))
-
-
-def bar_corners(art: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """4x2 float (x, y): a rotated rectangle 6-60 px thick, 3-8 times as long, inside the image,
-    over drawn content: the best of 8 random placements by share of detailed pixels (a censor
-    covers something, as in benchmarks/mosaic.py)."""
-    height, width = art.shape[:2]
-    gray = cv2.cvtColor(art, cv2.COLOR_RGB2GRAY)
-    detail = cv2.Canny(gray, 40, 120) > 0
-    best, best_share = None, -1.0
-    for _ in range(8):
-        thick = rng.uniform(6, 60)
-        length = min(thick * rng.uniform(3, 8), 0.8 * max(height, width))
-        angle = rng.choice([0.0, 90.0, rng.uniform(0, 180)], p=[0.3, 0.2, 0.5])
-        centre = (rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height)
-        corners = cv2.boxPoints((centre, (length, thick), angle)).astype(np.float64)
-        if corners.min() < 2 or corners[:, 0].max() > width - 3 or corners[:, 1].max() > height - 3:
-            continue
-        from kintsugi.detect.rects import polygon_mask
-
-        share = float(detail[polygon_mask(corners, (height, width))].mean())
-        if share > best_share:
-            best, best_share = corners, share
-    return best
-
-
-BAR_COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255)}
-
-
-def draw_bars(
-    art: np.ndarray, rng: np.random.Generator, *, translucent: bool
-) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour) or
-    translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask, opacities)."""
-    from kintsugi.detect.rects import polygon_mask
-
-    image = art.copy()
-    truth = np.zeros(art.shape[:2], bool)
-    opacities = []
-    for _ in range(int(rng.integers(1, 6))):
-        corners = bar_corners(art, rng)
-        if corners is None:
-            continue
-        mask = polygon_mask(corners, art.shape[:2])
-        if (cv2.dilate(truth.view(np.uint8), np.ones((9, 9), np.uint8)) > 0)[mask].any():
-            continue
-        pick = rng.integers(0, 3)
-        colour = np.array(list(BAR_COLOURS.values())[pick] if pick < 2 else rng.integers(0, 256, 3), np.float32)
-        opacity = float(rng.uniform(0.3, 0.8)) if translucent else 1.0
-        mixed = opacity * colour + (1 - opacity) * image[mask].astype(np.float32)
-        image[mask] = np.rint(mixed).astype(np.uint8)
-        truth |= mask
-        opacities.append(opacity)
-    return image, truth, opacities
 
 
 def hidden_bars(art: np.ndarray, image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
@@ -385,33 +335,42 @@ def mosaic_table(images: list[np.ndarray], *, seed: int, first: int = 0, e2e: in
     return rows
 
 
-def false_alarm_table(images: list[np.ndarray]) -> list[tuple[str, ...]]:
-    """Clean images with any region, for the default kinds, for translucent bars alone and for
-    all kinds."""
+def false_alarm_table(images: list[np.ndarray], *, seed: int, first: int = 0) -> list[tuple[str, ...]]:
+    """Clean images with any region, for the default kinds, for each kind of bar alone and for
+    all kinds; then the same images with drawn page structures that look like bars and are not
+    (panel borders, outlined boxes, plus signs, letter stems: synth_bars.page_structures)."""
+    structured = [
+        page_structures(art, np.random.default_rng([seed, index, 11])) for index, art in enumerate(images, start=first)
+    ]
+    cases = [
+        ("clean", images, kinds, quality)
+        for kinds in (DEFAULT_KINDS, ("bar",), ("translucent",), KINDS)
+        for quality in (None, 85)
+    ]
+    cases += [("page structures", structured, kinds, None) for kinds in (("bar",), KINDS)]
     rows = []
-    for kinds in (DEFAULT_KINDS, ("translucent",), KINDS):
-        for quality in (None, 85):
-            flagged: dict[str, int] = defaultdict(int)
-            any_flag, seconds = 0, 0.0
-            for art in images:
-                image = jpeg_roundtrip(art, quality) if quality else art
-                start = time.perf_counter()
-                found = detect_censors(image, kinds=kinds)
-                seconds += time.perf_counter() - start
-                any_flag += bool(found.censors)
-                for kind in {c.kind for c in found.censors}:
-                    flagged[kind] += 1
-            n = len(images)
-            per_kind = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"
-            rows.append(
-                (
-                    f"clean {'q' + str(quality) if quality else 'PNG'}, kinds {','.join(kinds)}",
-                    f"n {n}",
-                    f"images with any region: {any_flag} ({any_flag / n:.1%}); by kind: {per_kind}",
-                    "",
-                    f"{seconds / n:.3f} s",
-                )
+    for name, pictures, kinds, quality in cases:
+        flagged: dict[str, int] = defaultdict(int)
+        any_flag, seconds = 0, 0.0
+        for art in pictures:
+            image = jpeg_roundtrip(art, quality) if quality else art
+            start = time.perf_counter()
+            found = detect_censors(image, kinds=kinds)
+            seconds += time.perf_counter() - start
+            any_flag += bool(found.censors)
+            for kind in {c.kind for c in found.censors}:
+                flagged[kind] += 1
+        n = len(pictures)
+        per_kind = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"
+        rows.append(
+            (
+                f"{name} {'q' + str(quality) if quality else 'PNG'}, kinds {','.join(kinds)}",
+                f"n {n}",
+                f"images with any region: {any_flag} ({any_flag / n:.1%}); by kind: {per_kind}",
+                "",
+                f"{seconds / n:.3f} s",
             )
+        )
     return rows
 
 
@@ -490,7 +449,9 @@ def main() -> None:
         rows = mosaic_table(images, seed=args.seed, e2e=args.e2e, first=args.offset)
         print_rows("mosaics: detect and inpaint --auto", rows)
     if "false" in only:
-        print_rows("false alarms on clean validation images", false_alarm_table(images))
+        print_rows(
+            "false alarms on clean validation images", false_alarm_table(images, seed=args.seed, first=args.offset)
+        )
     if "speed" in only:
         print_rows("speed", speed_table(images, seed=args.seed, first=args.offset))
 

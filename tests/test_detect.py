@@ -325,3 +325,17 @@ def test_a_mosaic_over_a_line_is_followed_past_the_junctions():
     column[:96] = False
     assert found.mask[column].mean() >= 0.9
     assert not found.mask[:, :88].any() and not found.mask[:, 184:].any()
+
+
+def test_bar_detection_runs_in_several_threads_at_once():
+    # The line segment detector is per thread: a shared OpenCV one crashed the process here.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kintsugi.detect import KINDS, detect_censors
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    image[40:60, 20:140] = 0
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: detect_censors(image, kinds=KINDS).mask(), range(8)))
+    assert all(np.array_equal(r, results[0]) for r in results)

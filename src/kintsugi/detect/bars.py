@@ -1,28 +1,30 @@
 """Solid censor bars: one flat colour, any colour (translucent bars: kintsugi.detect.translucent).
 
-A bar is a flat rotated rectangle laid over the art: its pixels are one colour (any
-colour, not only black or white), its long sides are straight and sharp, and the art it covers
-stops at them. Candidates: the rectangles of flat regions, split from art of the bar's own
-colour (kintsugi.detect.flats), and frames between pairs of parallel straight edges
-(kintsugi.detect.rects.line_frames). A candidate is kept when its inside is of one colour, it is
-6-60 px thick and longer than wide, its long sides step to another colour, the art beside them
-varies and crosses them (neither side runs along one colour nearly all the way), and the colour
-stops at all four sides (the ring beside the long sides and beyond each end is mostly not of
-it). Those tests keep drawn shapes out: a sign, a leg, a stretch of thick outline or a bold
-letter is framed by one outline or fill along a side, or runs on into the rest of its shape at
-an end. Bars touching the image border are left out: letterbox borders and page gutters.
+A bar is a flat rotated rectangle laid over the art: its pixels are one colour (any colour,
+not only black or white), its long sides are straight and sharp, and the art it covers stops at
+them. Candidates: the rectangles of flat regions, split from art of the bar's own colour
+(kintsugi.detect.flats), and frames between pairs of parallel straight edges
+(kintsugi.detect.rects.line_frames). A candidate must be 5-64 px thick, at least twice as long,
+flat inside, at least _MIN_FILL of its rectangle of its colour, and off the image border
+(letterbox borders and page gutters run to it). What is left is scored on its evidence
+(kintsugi.detect.bar_score: how its sides step and cross art, how uniform the art beside them
+is, how far its colour spills past its sides and ends) and kept above the score's threshold.
 
 Not found: a bar over flat paint or along art of its own colour on a long side (a white bar
 along white paper: nothing says where that side is), bars thinner than 6 px, bars touching the
 image border, and curved or hand-drawn censor strokes. Still flagged: drawn flat rectangles
-that cross art like a bar does (a spoke, a pole, a flat box over a chart).
+that cross art like a bar does (a sign's slash, a cage's bar, a chart's bar, the stroke of a
+plus sign): nothing local tells them from a censor bar.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
+from kintsugi.detect import bar_score
 from kintsugi.detect.flats import flat_frames
 from kintsugi.detect.rects import (
     MAX_THICK,
@@ -45,45 +47,59 @@ from kintsugi.detect.rects import (
 )
 from kintsugi.detect.stats import channel_max, median, quantile
 
-__all__ = ["Bar", "find_solid_bars", "polygon_mask"]
+__all__ = ["Bar", "Candidate", "find_solid_bars", "polygon_mask", "solid_candidates"]
 
 # Bar pixels: within this distance (max over channels) of the bar's median colour.
 _MEMBER = 40
-_MIN_FILL = 0.9  # share of the rectangle's pixels of the bar's colour
-_MAX_SPILL = 0.4  # share of the ring beside a bar's long sides that is of the bar's colour
-_MAX_END_SPILL = 0.3  # the same beyond each of its ends
-# Long sides: the colour 2 px outside differs from the bar's by at least _CONTRAST on at least
-# _CONTRAST_SHARE of the side, and at least _CROSSINGS art edges run into the sides (the colour
-# 3 px outside jumps by _JUMP over 4 px along the side).
+_MIN_FILL = 0.9  # share of the rectangle's pixels (and of the inside samples) of the bar's colour
+# Long sides: a step is a colour at least _CONTRAST from the bar's 2 px outside; a crossing, a
+# jump of _JUMP over 4 px along the side 3 px outside; uniform, within _UNIFORM of the median
+# 2.5 px outside.
 _CONTRAST = 20.0
-_CONTRAST_SHARE = 0.75
-_CONTRAST_SHARE_OTHER = 0.3
 _JUMP = 30.0
-_CROSSINGS = 2
-# Beside a long side (2.5 px out), the share of samples within _UNIFORM levels of their median.
 _UNIFORM = 20.0
-_MAX_UNIFORM, _MAX_UNIFORM_OTHER = 0.95, 0.7
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A bar-shaped flat rectangle and its evidence (kintsugi.detect.bar_score.FEATURES)."""
+
+    bar: Bar
+    features: np.ndarray
 
 
 def find_solid_bars(image: np.ndarray, frames: list[Frame] | None = None) -> list[Bar]:
     """Solid bars in ``image`` (RGB uint8 HxWx3); see the module docstring. Candidates come from
     flat regions (kintsugi.detect.flats) and from pairs of parallel edges (``frames``:
-    line_frames(image), when the caller has them)."""
+    line_frames(image), when the caller has them). Of overlapping candidates scoring above the
+    threshold the first is kept: flat regions' rectangles come first, and fit a bar to the pixel."""
     shape = image.shape[:2]
+    limit = bar_score.threshold()
     bars: list[Bar] = []
-    candidates = [(snap_ends(image, snap_sides(image, frame)), False) for frame, _ in flat_frames(image)]
-    candidates += [(frame, True) for frame in (line_frames(image) if frames is None else frames)]
-    for frame, from_lines in candidates:
-        bar = _solid_bar(image, frame, find_ends=from_lines)
-        if bar is not None and not touches_border(bar.corners, shape) and not duplicate(bar, bars, shape):
-            bars.append(bar)
+    for candidate in solid_candidates(image, frames):
+        if bar_score.score(candidate.features) >= limit and not duplicate(candidate.bar, bars, shape):
+            bars.append(candidate.bar)
     return bars
 
 
-def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | None:
-    """A solid bar on ``frame``: flat inside (centre line and 1.5 px inside each edge), its sides
-    stepping and crossing art; with ``find_ends``, its ends where the inside stops being its
-    colour (a frame between two lines spans only where both were found)."""
+def solid_candidates(image: np.ndarray, frames: list[Frame] | None = None) -> list[Candidate]:
+    """Every flat bar-shaped rectangle of ``image`` off the image border, with its evidence,
+    before scoring (kintsugi.training.bar_score fits the score on these)."""
+    shape = image.shape[:2]
+    raw = [(snap_ends(image, snap_sides(image, frame)), False) for frame, _ in flat_frames(image)]
+    raw += [(frame, True) for frame in (line_frames(image) if frames is None else frames)]
+    out = []
+    for frame, from_lines in raw:
+        candidate = _candidate(image, frame, from_lines=from_lines)
+        if candidate is not None and not touches_border(candidate.bar.corners, shape):
+            out.append(candidate)
+    return out
+
+
+def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidate | None:
+    """A candidate on ``frame`` when it is 5-64 px thick and flat inside (centre line and 1.5 px
+    inside each edge); its ends, for a frame between two lines, where the inside stops being its
+    colour (such a frame spans only where both lines were found)."""
     if not (MIN_THICK <= 2 * frame.half_width <= MAX_THICK):
         return None
     # The centre line first: most candidates are not flat, and it is one sampling call.
@@ -99,22 +115,33 @@ def _solid_bar(image: np.ndarray, frame: Frame, *, find_ends: bool) -> Bar | Non
     colour = median(inside, axis=0)
     if np.mean(channel_max(np.abs(inside - colour)) <= _MEMBER / 2) < _MIN_FILL:
         return None
-    if not _sides_step_and_cross(image, frame, colour):
+    sides = _side_features(image, frame, colour)
+    if sides is None:
         return None
     # A flat region's rectangle keeps its ends unless they fail (JPEG cut the flat core short
     # of a bar's end): then, as for a frame between lines, the ends go where the colour stops.
     tries = (
         [_solid_ends(image, frame, colour)]
-        if find_ends
+        if from_lines
         else [frame, snap_ends(image, _solid_ends(image, frame, colour))]
     )
     for frame in tries:
-        if 2 * frame.half_length >= MIN_ASPECT * 2 * frame.half_width and _is_rectangle(image, frame, colour):
-            break
+        if 2 * frame.half_length >= MIN_ASPECT * 2 * frame.half_width:
+            rectangle = _rectangle_features(image, frame, colour)
+            if rectangle is not None and rectangle[0] >= _MIN_FILL:
+                break
     else:
         return None
+    # Crossings per 100 px of length: counts grow with a bar's length, evidence does not.
+    per_100px = [100 * c / (2 * frame.half_length) for c in sides[4:6]]
+    junctions = _junction_features(image, frame, colour=colour, noise=rectangle[-1])
+    spread = float(np.std(inside))
+    features = np.array(
+        [*sides[:4], *per_100px, *sides[6:], *rectangle, float(from_lines), spread, *junctions, 2 * frame.half_width]
+    )
     corners = pixel_corners(frame)
-    return Bar("bar", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), 1.0)
+    bar = Bar("bar", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), 1.0)
+    return Candidate(bar, features)
 
 
 def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
@@ -138,11 +165,12 @@ def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
     return run_through_middle(frame, t, votes >= 2)
 
 
-def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
-    """The bar colour fills the rectangle and stops at all four of its sides: at least
-    _MIN_FILL of the pixels inside are of the colour, at most _MAX_SPILL of the ring 1-3 px
-    outside the long sides and _MAX_END_SPILL beyond each end (a highlight tapers, a stretch of
-    a thick outline or a leg runs on into the rest of the shape, a bar ends)."""
+def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> list[float] | None:
+    """[fill, end spill (lower, higher), side spill, noise]: the share of the rectangle's pixels
+    of the bar colour (within _MEMBER), the shares of the ring 1-3 px outside beyond each end and
+    beside the long sides that are of it too (a highlight tapers, a stretch of a thick outline or
+    a leg runs on into the rest of the shape, a bar ends), and the 90th percentile of the inside's
+    distance from the colour. None when the rectangle holds no pixel centre."""
     shape = image.shape[:2]
     corners = pixel_corners(frame)
     box = box_of(corners, shape)
@@ -152,48 +180,68 @@ def _is_rectangle(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
     crop = image[y0:y1, x0:x1].astype(np.float32)
     inside = polygon_mask(corners - (x0, y0), crop.shape[:2])
     if not inside.any():
-        return False
+        return None
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
     distance = channel_max(np.abs(crop - colour))
-    if np.mean(distance[inside] <= _MEMBER) < _MIN_FILL:
-        return False
+    noise = float(quantile(distance[inside], 0.9))
     # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
     # bar ends against light grey art), a few levels in JPEG.
-    member = distance <= np.clip(3 * quantile(distance[inside], 0.9) + 8, 10, _MEMBER)
+    member = distance <= np.clip(3 * noise + 8, 10, _MEMBER)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.
     ys, xs = np.mgrid[y0:y1, x0:x1]
     along = (xs - frame.centre[0]) * frame.u[0] + (ys - frame.centre[1]) * frame.u[1]
-    for part, limit in (
-        (ring & (along < -frame.half_length), _MAX_END_SPILL),
-        (ring & (along > frame.half_length), _MAX_END_SPILL),
-        (ring & (np.abs(along) <= frame.half_length), _MAX_SPILL),
-    ):
-        if part.any() and member[part].mean() > limit:
-            return False
-    return True
+    spills = [
+        float(member[part].mean()) if part.any() else 0.0
+        for part in (
+            ring & (along < -frame.half_length),
+            ring & (along > frame.half_length),
+            ring & (np.abs(along) <= frame.half_length),
+        )
+    ]
+    ends = sorted(spills[:2])
+    return [float(np.mean(distance[inside] <= _MEMBER)), ends[0], ends[1], spills[2], noise]
 
 
-def _sides_step_and_cross(image: np.ndarray, frame: Frame, colour: np.ndarray) -> bool:
-    """The long sides step away from the bar colour (one nearly everywhere, the other on part of
-    it at least: a white bar may run along white paper), and the bar lies across art: at least
-    _CROSSINGS places along the two sides where the colour 3 px outside jumps, neither side
-    beside one colour nearly all along (more than _MAX_UNIFORM of it) and one side beside
-    varying art (at most _MAX_UNIFORM_OTHER one colour). A drawn stripe (a stretch of outline,
-    a leg, a band) is bordered by fills running along it; a gradient jumps nowhere."""
-    crossings, shares, uniform = 0, [], []
+def _side_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> list[float] | None:
+    """Per long side, more varied side first: [share stepping away, share uniform, crossings,
+    contrast] as bar_score.FEATURES orders them (8 values); None when a side is under 8 samples.
+    A bar's sides step away from its colour and cross art; a drawn stripe is bordered by fills
+    running along it; a gradient jumps nowhere."""
+    shares, uniform, crossings, contrast = [], [], [], []
     lines = [frame.side_points(offset, side=side) for side in (-1, 1) for offset in (2.0, 2.5, 3.0)]
     n = lines[0][0].size
     if n < 8:
-        return False
+        return None
     for near, beside, far in sample_lines(image, lines).reshape(2, 3, n, 3):  # side x (2, 2.5, 3 px out)
-        shares.append(float(np.mean(channel_max(np.abs(near - colour)) >= _CONTRAST)))
+        distance = channel_max(np.abs(near - colour))
+        shares.append(float(np.mean(distance >= _CONTRAST)))
+        contrast.append(float(median(distance)))
         uniform.append(float(np.mean(channel_max(np.abs(beside - median(beside, axis=0))) <= _UNIFORM)))
         jumps = channel_max(np.abs(far[4:] - far[:-4])) >= _JUMP
-        crossings += int(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0])
-    if max(shares) < _CONTRAST_SHARE or min(shares) < _CONTRAST_SHARE_OTHER:
-        return False
-    if max(uniform) > _MAX_UNIFORM or min(uniform) > _MAX_UNIFORM_OTHER:
-        return False
-    return crossings >= _CROSSINGS
+        crossings.append(float(np.count_nonzero(np.diff(jumps.astype(np.int8)) == 1) + jumps[0]))
+    a, b = np.argsort(uniform, kind="stable")
+    return [shares[a], shares[b], uniform[a], uniform[b], crossings[a], crossings[b], contrast[a], contrast[b]]
+
+
+def _junction_features(image: np.ndarray, frame: Frame, *, colour: np.ndarray, noise: float) -> list[float]:
+    """[corner spill, longest spill run]: where strokes of the bar's own colour meet its long
+    sides (1.5 px out). A side of an outlined box or a panel border turns a corner into the
+    next side at its ends (the share of the bar colour beside a long side within one thickness
+    of an end, the largest of the four corners); an arm of a plus sign or a cross is crossed by
+    the other arm (the longest run of the bar colour along a side, in thicknesses). A censor bar
+    meets drawn strokes of its colour only where the art has them."""
+    tol = float(np.clip(3 * noise + 8, 10, _MEMBER))
+    thick = max(2 * frame.half_width, 1.0)
+    corner, run = 0.0, 0.0
+    for side in (-1, 1):
+        near = sample(image, *frame.side_points(1.5, side=side))
+        member = channel_max(np.abs(near - colour)) <= tol
+        reach = max(2, int(round(thick)))
+        corner = max(corner, float(member[:reach].mean()), float(member[-reach:].mean()))
+        edges = np.diff(np.concatenate([[0], member.astype(np.int8), [0]]))
+        starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        if starts.size:
+            run = max(run, float((stops - starts).max()) / thick)
+    return [corner, run]

@@ -9,6 +9,7 @@ px apart).
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -189,7 +190,6 @@ def run_through_middle(frame: Frame, t: np.ndarray, holds: np.ndarray) -> Frame:
     return Frame(centre, frame.u, frame.v, (t1 - t0) / 2, frame.half_width)
 
 
-_LSD = cv2.createLineSegmentDetector()
 _MIN_SEGMENT = 10.0
 _MAX_SEGMENTS = 600
 
@@ -227,8 +227,20 @@ def longest_segments(segs: np.ndarray, count: int) -> np.ndarray:
     return segs[np.argsort(-lengths)[:count]]
 
 
+_THREAD = threading.local()
+
+
+def _line_segment_detector() -> cv2.LineSegmentDetector:
+    """One LSD per thread, made on first use: an OpenCV detector shared between threads crashes
+    the process when two detections run at once (a server handles requests in threads)."""
+    detector = getattr(_THREAD, "lsd", None)
+    if detector is None:
+        detector = _THREAD.lsd = cv2.createLineSegmentDetector()
+    return detector
+
+
 def _lsd_segments(image: np.ndarray) -> np.ndarray:
-    segments = _LSD.detect(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))[0]
+    segments = _line_segment_detector().detect(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))[0]
     if segments is None:
         return np.zeros((0, 4))
     segs = longest_segments(segments.reshape(-1, 4).astype(np.float64), _MAX_SEGMENTS)
