@@ -149,7 +149,7 @@ def test_bar_merged_with_strokes_of_its_colour_is_found_mostly():
     # The bar is the colour of the ink strokes it crosses: one flat region with them, cut
     # apart by the opening (strokes are 2 px, the bar 14). Not always: strokes of its colour
     # meeting its sides are what a drawn shape's own outline looks like, and the learned score
-    # (kintsugi.detect.bar_score) weighs them against it: 9 of these 30 cases are found with
+    # (kintsugi.detect.bar_score) weighs them against it: 11 of these 30 cases are found with
     # IoU >= 0.9 (22 under session 8's hand-set rules, which found 0.51 of the validation
     # split's bars against the score's 0.74; MODEL.md). The floor keeps today's.
     found_well = 0
@@ -161,7 +161,7 @@ def test_bar_merged_with_strokes_of_its_colour_is_found_mostly():
             found = detect_censors(image, kinds=("bar",))
             assert {c.kind for c in found.censors} <= {"bar"}
             found_well += bool(found.censors) and iou(found.mask(), truth) >= 0.9
-    assert found_well >= 9
+    assert found_well >= 11
 
 
 def test_axis_aligned_bar_is_found_to_the_pixel():

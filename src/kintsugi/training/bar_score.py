@@ -6,11 +6,14 @@
 Training images (data/cache/train.npz, downscaled to 512 px at most like the validation
 split) each give two cases, clean and with 1-5 synthetic bars (kintsugi.training.synth_bars),
 every other image saved as JPEG q85; half the clean cases carry drawn page structures (panel
-borders, outlined boxes, plus signs, letter stems: synth_bars.page_structures). Every
-candidate of kintsugi.detect.bars.solid_candidates is labelled by its IoU with the true bars:
-a bar (>= 0.7), not a bar (< 0.3), or left out between. A small perceptron (16 tanh units, torch)
-weighs the features; the threshold is set so that ``--false-rate``
-of the clean training images keep a candidate.
+borders, outlined boxes, plus signs, letter stems: synth_bars.page_structures); every third
+image is also crossed by ink strokes, clean and with bars of that ink. Every candidate of
+kintsugi.detect.bars.solid_candidates is labelled by its IoU with the true bars: a bar (>= 0.7),
+not a bar (< 0.3), or left out between. Five perceptrons with one hidden layer (16 tanh units:
+a weighted sum alone could not tell a bar along one plain side from a panel border), from
+different seeds, weigh the features, their logits averaged; the threshold is set so that
+``--false-rate`` of the clean training cases keep a candidate. The detector evaluates the
+weights with numpy.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from kintsugi.detect.bar_score import FEATURES, standardise
 from kintsugi.detect.bars import solid_candidates
 from kintsugi.detect.rects import polygon_mask
-from kintsugi.training.synth_bars import draw_bars, page_structures
+from kintsugi.training.synth_bars import draw_bars, ink_strokes, page_structures
 from kintsugi.training.synth_mosaic import jpeg_roundtrip
 
 POSITIVE, NEGATIVE = 0.7, 0.3  # IoU with a true bar
@@ -58,8 +61,11 @@ def training_images(path: Path, *, count: int, seed: int, max_side: int = 512) -
 
 
 def collect(images: list[np.ndarray], *, seed: int) -> Samples:
-    """Candidates and labels of every image, clean and with bars (JPEG q85 for odd images)."""
-    rows, ious, cases, clean = [], [], [], []
+    """Candidates and labels of every image, clean and with bars (JPEG q85 for odd images);
+    then of every third image crossed by ink strokes, clean and with bars of that ink."""
+    rows: list[np.ndarray] = []
+    ious: list[float] = []
+    cases: list[int] = []
     for index, art in enumerate(images):
         if index % 50 == 0:
             print(f"  image {index}/{len(images)}: {len(rows)} candidates", flush=True)
@@ -67,23 +73,44 @@ def collect(images: list[np.ndarray], *, seed: int) -> Samples:
         barred, truth, _ = draw_bars(art, rng, translucent=False)
         # Half the clean cases carry page structures that look like bars and are not.
         clean_art = page_structures(art, rng) if index % 4 < 2 else art
-        for case, (image, bars) in enumerate(((clean_art, np.zeros(art.shape[:2], bool)), (barred, truth))):
-            if index % 2:
-                image = jpeg_roundtrip(image, 85)
-            count, labels = cv2.connectedComponents(bars.view(np.uint8), connectivity=8)
-            for candidate in solid_candidates(image):
-                mask = polygon_mask(candidate.bar.corners, image.shape[:2])
-                best = 0.0
-                for k in np.unique(labels[mask]):
-                    if k:
-                        bar = labels == k
-                        best = max(best, np.count_nonzero(mask & bar) / np.count_nonzero(mask | bar))
-                rows.append(candidate.features)
-                ious.append(best)
-                cases.append(2 * index + case)
-                clean.append(case == 0)
+        _label(clean_art, np.zeros(art.shape[:2], bool), case=2 * index, jpeg=bool(index % 2), out=(rows, ious, cases))
+        _label(barred, truth, case=2 * index + 1, jpeg=bool(index % 2), out=(rows, ious, cases))
+    # A bar of the colour of the ink strokes it crosses touches strokes of its own colour, as a
+    # drawn shape's outline does: without these cases such bars were mostly missed.
+    for j, index in enumerate(range(0, len(images), 3)):
+        rng = np.random.default_rng([seed, index, 3])
+        inked, ink = ink_strokes(images[index], rng)
+        barred, truth, _ = draw_bars(inked, rng, translucent=False, colour=ink)
+        case = 2 * (len(images) + j)
+        _label(inked, np.zeros(truth.shape, bool), case=case, jpeg=bool(j % 2), out=(rows, ious, cases))
+        _label(barred, truth, case=case + 1, jpeg=bool(j % 2), out=(rows, ious, cases))
     features = np.array(rows, np.float64).reshape(-1, len(FEATURES))
-    return Samples(features, np.array(ious), np.array(cases), np.array(clean))
+    case_ids = np.array(cases)
+    return Samples(features, np.array(ious), case_ids, case_ids % 2 == 0)
+
+
+def n_cases(n_images: int) -> int:
+    """Clean cases ``collect`` makes from ``n_images`` images (each image, and every third inked)."""
+    return n_images + len(range(0, n_images, 3))
+
+
+def _label(image: np.ndarray, bars: np.ndarray, *, case: int, jpeg: bool, out: tuple[list, list, list]) -> None:
+    """Append every candidate of ``image`` (saved as JPEG q85 first with ``jpeg``) with its best
+    IoU against the true ``bars`` (bool HxW) and its case number to the lists ``out``."""
+    rows, ious, cases = out
+    if jpeg:
+        image = jpeg_roundtrip(image, 85)
+    _, labels = cv2.connectedComponents(bars.view(np.uint8), connectivity=8)
+    for candidate in solid_candidates(image):
+        mask = polygon_mask(candidate.bar.corners, image.shape[:2])
+        best = 0.0
+        for k in np.unique(labels[mask]):
+            if k:
+                bar = labels == k
+                best = max(best, np.count_nonzero(mask & bar) / np.count_nonzero(mask | bar))
+        rows.append(candidate.features)
+        ious.append(best)
+        cases.append(case)
 
 
 def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int = 16, steps: int = 1500, seed: int = 0) -> dict:
@@ -154,12 +181,12 @@ def main() -> None:
         for k in range(args.ensemble)
     ]
     scores = np.mean([mlp_scores(net, x) for net in nets], axis=0)
-    limit = clean_threshold(scores, samples, false_rate=args.false_rate, n_clean=len(images))
+    limit = clean_threshold(scores, samples, false_rate=args.false_rate, n_clean=n_cases(len(images)))
     kept = scores >= limit
     print(
         f"{len(images)} images, {len(samples.iou)} candidates ({int(np.sum(samples.iou >= POSITIVE))} bars); "
         f"threshold {limit:.3f}: bar candidates kept {np.mean(kept[samples.iou >= POSITIVE]):.3f}, "
-        f"clean cases flagged {len(set(samples.case[kept & samples.clean]))}/{len(images)}"
+        f"clean cases flagged {len(set(samples.case[kept & samples.clean]))}/{n_cases(len(images))}"
     )
     record = {
         "features": list(FEATURES),

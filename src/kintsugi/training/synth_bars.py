@@ -40,10 +40,11 @@ BAR_COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255)}
 
 
 def draw_bars(
-    art: np.ndarray, rng: np.random.Generator, *, translucent: bool
+    art: np.ndarray, rng: np.random.Generator, *, translucent: bool, colour: tuple[int, int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour) or
-    translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask, opacities)."""
+    """1-5 non-overlapping bars over ``art``: solid (black, white or any flat colour, or all of
+    ``colour``) or translucent (a flat colour at opacity 0.3-0.8). Returns (image, true mask,
+    opacities)."""
     image = art.copy()
     truth = np.zeros(art.shape[:2], bool)
     opacities = []
@@ -55,9 +56,14 @@ def draw_bars(
         if (cv2.dilate(truth.view(np.uint8), np.ones((9, 9), np.uint8)) > 0)[mask].any():
             continue
         pick = rng.integers(0, 3)
-        colour = np.array(list(BAR_COLOURS.values())[pick] if pick < 2 else rng.integers(0, 256, 3), np.float32)
+        paint = (
+            colour
+            if colour is not None
+            else (list(BAR_COLOURS.values())[pick] if pick < 2 else rng.integers(0, 256, 3))
+        )
+        paint = np.array(paint, np.float32)
         opacity = float(rng.uniform(0.3, 0.8)) if translucent else 1.0
-        mixed = opacity * colour + (1 - opacity) * image[mask].astype(np.float32)
+        mixed = opacity * paint + (1 - opacity) * image[mask].astype(np.float32)
         image[mask] = np.rint(mixed).astype(np.uint8)
         truth |= mask
         opacities.append(opacity)
@@ -109,3 +115,16 @@ def page_structures(art: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             for x in range(int(rng.integers(0, 20)), width - stem, int(rng.integers(2, 4)) * stem):
                 image[y0 : y0 + tall, x : x + stem] = ink
     return image
+
+
+def ink_strokes(art: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """``art`` crossed by 8-20 straight ink strokes 2-3 px wide of one dark colour, and that
+    colour: line art whose strokes a bar of the same ink will touch and cross."""
+    image = art.copy()
+    height, width = art.shape[:2]
+    ink = tuple(int(c) for c in rng.integers(0, 50, 3))
+    for _ in range(int(rng.integers(8, 21))):
+        p0 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        p1 = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.line(image, p0, p1, ink, int(rng.integers(2, 4)))
+    return image, ink
