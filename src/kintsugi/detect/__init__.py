@@ -9,7 +9,8 @@ Modules, each with one job:
   mosaic    detect_mosaic: the steps together
   rects     rotated rectangles: sampling along their sides, pairs of parallel edges
   flats     solid-bar candidates from flat regions
-  bars      solid bars
+  bars      solid bars: flat bar-shaped candidates and their evidence
+  bar_score the learned score that decides which candidates are censor bars
   translucent  translucent bars (a flat colour at constant opacity): a package, blend (the
             relation across an edge) and grow (frames grown from one straight side)
   censors   detect_censors: every kind at once, each region named by kind
