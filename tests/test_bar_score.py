@@ -8,7 +8,7 @@ import numpy as np
 from kintsugi.detect import bar_score
 from kintsugi.detect.bars import solid_candidates
 from kintsugi.detect.rects import polygon_mask
-from kintsugi.training.bar_score import Samples, clean_threshold, fit_mlp, mlp_scores
+from kintsugi.training.bar_score import Samples, clean_threshold, fit_mlp, stack
 
 
 def test_shipped_weights_match_the_features():
@@ -43,7 +43,7 @@ def test_fit_mlp_learns_a_conjunction():
     x = rng.normal(size=(600, 3))
     y = ((x[:, 0] > 0) & (x[:, 1] < 0)).astype(np.float64)
     weights = fit_mlp(x, y, steps=800)
-    accuracy = np.mean((mlp_scores(weights, x) > 0) == (y > 0))
+    accuracy = np.mean((bar_score.ensemble_logits(stack([weights]), x) > 0) == (y > 0))
     assert accuracy > 0.95
 
 

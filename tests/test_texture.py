@@ -21,6 +21,13 @@ def _hole(h: int = 96, w: int = 96, box: tuple[int, int, int, int] = (36, 30, 60
     return mask
 
 
+def _regular(image: np.ndarray, mask: np.ndarray, *, peak: float, screen_detail: float = 0.0) -> bool:
+    """candidate_offsets' regular-screen call with a grey page's other settings."""
+    cfg = texture.TextureConfig()
+    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap, "lattice_only": True}
+    return shifts.candidate_offsets(image, mask, **knobs, peak=peak, screen_detail=screen_detail)[1]
+
+
 def test_autocorrelation_peaks_at_the_screen_period():
     img = _screen(period=6).astype(np.float32)[..., 0]
     hp = img - img.mean()
@@ -163,9 +170,8 @@ def test_coarse_rotated_screens_are_continued_on_grey_pages(period, angle):
     painted[mask] = (0, 255, 0)
     structure = classical.telea(painted, mask)
     cfg = texture.TextureConfig()
-    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap, "lattice_only": True}
-    assert shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak)[1]
-    assert not shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.peak)[1]
+    assert _regular(painted, mask, peak=cfg.grey_peak)
+    assert not _regular(painted, mask, peak=cfg.peak)
     errors = [
         np.abs(texture.synthesize(painted, mask, structure, config=c).astype(int) - page)[mask].mean()
         for c in (cfg, replace(cfg, grey_peak=cfg.peak))
@@ -185,9 +191,7 @@ def test_flat_silhouettes_on_grey_pages_are_not_screens():
     painted = page.copy()
     painted[mask] = (0, 255, 0)
     cfg = texture.TextureConfig()
-    knobs = {"directions": cfg.directions, "reach": cfg.reach, "snap": cfg.snap, "lattice_only": True}
-    assert shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak)[1]  # repeats, as a screen does
-    assert not shifts.candidate_offsets(painted, mask, **knobs, peak=cfg.grey_peak, screen_detail=cfg.screen_detail)[1]
+    assert _regular(painted, mask, peak=cfg.grey_peak)  # repeats, as a screen does
+    assert not _regular(painted, mask, peak=cfg.grey_peak, screen_detail=cfg.screen_detail)
     # A real screen keeps its call.
-    screen, hole = _screen(period=6), _hole()
-    assert shifts.candidate_offsets(screen, hole, **knobs, peak=cfg.grey_peak, screen_detail=cfg.screen_detail)[1]
+    assert _regular(_screen(period=6), _hole(), peak=cfg.grey_peak, screen_detail=cfg.screen_detail)

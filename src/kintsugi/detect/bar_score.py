@@ -61,8 +61,14 @@ def score(features: np.ndarray) -> float:
     """The logit that the candidate with these FEATURES (F,) is a censor bar: the mean of the
     ensemble's."""
     m = _model()
-    hidden = np.tanh(m["w1"] @ standardise(features, m["mean"], m["scale"]) + m["b1"])  # (K, H)
-    return float(np.mean(np.sum(hidden * m["w2"], axis=-1) + m["b2"]))
+    return float(ensemble_logits(m, standardise(features, m["mean"], m["scale"])[None])[0])
+
+
+def ensemble_logits(nets: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Mean logit (N,) of K perceptrons (w1 (K, H, F), b1 (K, H), w2 (K, H), b2 (K,)) on
+    standardised features x (N, F): the detector's score and the fit's threshold alike."""
+    hidden = np.tanh(np.einsum("khf,nf->knh", nets["w1"], x) + nets["b1"][:, None])  # (K, N, H)
+    return np.mean(np.einsum("knh,kh->kn", hidden, nets["w2"]) + nets["b2"][:, None], axis=0)
 
 
 def standardise(features: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -186,9 +186,7 @@ def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> 
     ring = grown & ~near
     distance = channel_max(np.abs(crop - colour))
     noise = float(quantile(distance[inside], 0.9))
-    # Outside, "of the bar's colour" is judged by the bar's own noise: exact in PNG (a white
-    # bar ends against light grey art), a few levels in JPEG.
-    member = distance <= np.clip(3 * noise + 8, 10, _MEMBER)
+    member = distance <= _member_tolerance(noise)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.
     ys, xs = np.mgrid[y0:y1, x0:x1]
     along = (xs - frame.centre[0]) * frame.u[0] + (ys - frame.centre[1]) * frame.u[1]
@@ -232,16 +230,23 @@ def _junction_features(image: np.ndarray, frame: Frame, *, colour: np.ndarray, n
     of an end, the largest of the four corners); an arm of a plus sign or a cross is crossed by
     the other arm (the longest run of the bar colour along a side, in thicknesses). A censor bar
     meets drawn strokes of its colour only where the art has them."""
-    tol = float(np.clip(3 * noise + 8, 10, _MEMBER))
+    tol = _member_tolerance(noise)
     thick = max(2 * frame.half_width, 1.0)
+    reach = max(2, int(round(thick)))
+    lines = [frame.side_points(1.5, side=side) for side in (-1, 1)]
     corner, run = 0.0, 0.0
-    for side in (-1, 1):
-        near = sample(image, *frame.side_points(1.5, side=side))
+    for near in sample_lines(image, lines).reshape(2, lines[0][0].size, 3):
         member = channel_max(np.abs(near - colour)) <= tol
-        reach = max(2, int(round(thick)))
         corner = max(corner, float(member[:reach].mean()), float(member[-reach:].mean()))
         edges = np.diff(np.concatenate([[0], member.astype(np.int8), [0]]))
         starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
         if starts.size:
             run = max(run, float((stops - starts).max()) / thick)
     return [corner, run]
+
+
+def _member_tolerance(noise: float) -> float:
+    """How far from the bar colour a pixel outside the bar still counts as of it, from the
+    inside's noise (its 90th-percentile distance): exact in PNG (a white bar ends against light
+    grey art), a few levels in JPEG."""
+    return float(np.clip(3 * noise + 8, 10, _MEMBER))

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kintsugi.detect.bar_score import FEATURES, standardise
+from kintsugi.detect.bar_score import FEATURES, ensemble_logits, standardise
 from kintsugi.detect.bars import solid_candidates
 from kintsugi.detect.rects import polygon_mask
 from kintsugi.training.synth_bars import draw_bars, ink_strokes, page_structures
@@ -116,7 +116,7 @@ def _label(image: np.ndarray, bars: np.ndarray, *, case: int, jpeg: bool, out: t
 def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int = 16, steps: int = 1500, seed: int = 0) -> dict:
     """A one-hidden-layer perceptron (tanh) on standardised x (N, F) and y (N,) in {0, 1},
     full-batch AdamW (weight decay 1e-3): its weights as numpy arrays (w1 (H, F), b1 (H,),
-    w2 (H,), b2 ()), in the form kintsugi.detect.bar_score evaluates."""
+    w2 (H,), b2 ()); ``stack`` makes an ensemble kintsugi.detect.bar_score evaluates."""
     import torch  # training only: the detector evaluates the weights with numpy
 
     torch.manual_seed(seed)
@@ -137,9 +137,9 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int = 16, steps: int = 1500
     }
 
 
-def mlp_scores(weights: dict, x: np.ndarray) -> np.ndarray:
-    """Logits (N,) of the perceptron ``weights`` on standardised x (N, F)."""
-    return np.tanh(x @ weights["w1"].T + weights["b1"]) @ weights["w2"] + weights["b2"]
+def stack(nets: list[dict]) -> dict[str, np.ndarray]:
+    """Perceptrons from fit_mlp as one ensemble: each weight with a leading axis K."""
+    return {k: np.stack([np.asarray(net[k], np.float64) for net in nets]) for k in ("w1", "b1", "w2", "b2")}
 
 
 def clean_threshold(scores: np.ndarray, samples: Samples, *, false_rate: float, n_clean: int) -> float:
@@ -180,7 +180,8 @@ def main() -> None:
         fit_mlp(x[sure], (samples.iou[sure] >= POSITIVE).astype(np.float64), seed=args.seed + k)
         for k in range(args.ensemble)
     ]
-    scores = np.mean([mlp_scores(net, x) for net in nets], axis=0)
+    ensemble = stack(nets)
+    scores = ensemble_logits(ensemble, x)
     limit = clean_threshold(scores, samples, false_rate=args.false_rate, n_clean=n_cases(len(images)))
     kept = scores >= limit
     print(
@@ -192,7 +193,7 @@ def main() -> None:
         "features": list(FEATURES),
         "mean": mean.round(6).tolist(),
         "scale": scale.round(6).tolist(),
-        **{k: [np.round(net[k], 6).tolist() for net in nets] for k in ("w1", "b1", "w2", "b2")},
+        **{k: np.round(v, 6).tolist() for k, v in ensemble.items()},
         "threshold": round(limit, 6),
         "fitted_on": {"images": len(images), "seed": args.seed, "false_rate": args.false_rate, "data": str(args.data)},
     }
