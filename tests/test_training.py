@@ -120,10 +120,13 @@ def test_fine_tuning_starts_from_another_runs_weights(tiny_cache, tmp_path):
     start = train.load_checkpoint(base / "ckpt.pt")
     # A different crop size and LR; --widths is ignored: the network comes from the checkpoint.
     argv = ["--out", str(fine), "--init", str(base / "ckpt.pt"), "--size", "48", "--lr", "3e-4", "--seed", "5"]
+    argv += ["--lowpass", "2.0", "--grad-weight", "0.25"]
     train.main([*argv, "--widths", "8,8,8,8,8", "--max-steps", "1", *common])
     state = train.load_checkpoint(fine / "ckpt.pt")
     cfg = state["config"]
     assert state["step"] == 1 and cfg["size"] == 48 and cfg["lr"] == 3e-4 and cfg["seed"] == 5
+    assert cfg["lowpass"] == 2.0 and cfg["grad_weight"] == 0.25
+    assert "val_lp_hole" in json.loads((fine / "log.jsonl").read_text().splitlines()[-1])
     assert tuple(cfg["net"]["widths"]) == TINY.widths and cfg["init"] == f"{base / 'ckpt.pt'}@2"
     # One step from the base EMA weights: still those (kept in float16), not a fresh network.
     # Batch-norm running statistics are left out: one forward pass moves them by 10%.
@@ -134,6 +137,26 @@ def test_fine_tuning_starts_from_another_runs_weights(tiny_cache, tmp_path):
     # The exported weights say where their training started.
     export.main([str(fine / "ckpt.pt"), str(tmp_path / "fine.onnx")])
     assert json.loads((tmp_path / "fine.json").read_text())["init"] == cfg["init"]
+
+
+def test_lowpass_loss_is_the_benchmarks_blur_and_is_added_when_weighted():
+    import cv2
+
+    from kintsugi.training.losses import gaussian_blur, inpaint_loss, lowpass_l1
+
+    rng = np.random.default_rng(4)
+    a = rng.random((20, 24, 3)).astype(np.float32)
+    ref = cv2.GaussianBlur(a, (13, 13), 2, borderType=cv2.BORDER_REFLECT_101)
+    ours = gaussian_blur(torch.from_numpy(a).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
+    assert np.abs(ours - ref).max() < 1e-5
+    pred, target = torch.rand(2, 3, 24, 24), torch.rand(2, 3, 24, 24)
+    mask = (torch.rand(2, 1, 24, 24) > 0.5).float()
+    assert float(lowpass_l1(target, target, mask)) == 0.0 < float(lowpass_l1(pred, target, mask))
+    plain, weighted = inpaint_loss(pred, target, mask), inpaint_loss(pred, target, mask, lowpass=2.0)
+    assert "lowpass" not in plain
+    assert float(weighted["total"] - plain["total"]) == pytest.approx(2.0 * float(weighted["lowpass"]), rel=1e-5)
+    no_grad = inpaint_loss(pred, target, mask, grad_weight=0.0)
+    assert float(plain["total"] - no_grad["total"]) == pytest.approx(0.5 * float(plain["grad"]), rel=1e-5)
 
 
 def _random_net(seed: int) -> torch.nn.Module:

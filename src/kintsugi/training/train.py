@@ -24,7 +24,7 @@ import torch
 
 from kintsugi.training import checkpoint
 from kintsugi.training.data import fixed_val_set, load_cache, make_batch
-from kintsugi.training.losses import inpaint_loss, masked_l1
+from kintsugi.training.losses import inpaint_loss, lowpass_l1, masked_l1
 from kintsugi.training.model import NetConfig, build
 
 
@@ -46,6 +46,8 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     init: str = ""  # "PATH@STEP" of the checkpoint whose weights a fine-tuning run started from
+    grad_weight: float = 0.5  # weight of the gradient L1 term (losses.inpaint_loss)
+    lowpass: float = 0.0  # weight of the sigma-2 low-pass L1 term (0 in runs before session 10)
 
 
 def to_tensors(
@@ -132,14 +134,15 @@ def load_checkpoint(path: Path) -> dict:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, val: tuple[torch.Tensor, ...]) -> float:
-    """Mean L1 inside the hole on the fixed validation crops (on the model's device)."""
+def evaluate(model: torch.nn.Module, val: tuple[torch.Tensor, ...], *, lowpass: bool = False) -> float:
+    """Mean L1 inside the hole on the fixed validation crops (on the model's device); with
+    ``lowpass``, of the two images blurred at sigma 2."""
     device = next(model.parameters()).device
     x, y, m = (t.to(device) for t in val)
     model.eval()
     out = torch.cat([model(x[i : i + 16], m[i : i + 16]) for i in range(0, len(x), 16)])
     model.train()
-    return float(masked_l1(out, y, m))
+    return float((lowpass_l1 if lowpass else masked_l1)(out, y, m))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when there is one)")
     ap.add_argument("--workers", type=int, default=0, help="batch-building processes (0: in this process)")
     ap.add_argument("--bw-fraction", type=float, default=0.0, help="share of B&W manga samples (new runs only)")
+    ap.add_argument("--grad-weight", type=float, default=0.5, help="weight of the gradient loss (new runs only)")
+    ap.add_argument("--lowpass", type=float, default=0.0, help="weight of the low-pass loss (new runs only)")
     ap.add_argument(
         "--init",
         type=Path,
@@ -190,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
             lr=args.lr,
             seed=args.seed,
             bw_fraction=args.bw_fraction,
+            grad_weight=args.grad_weight,
+            lowpass=args.lowpass,
             val_n=args.val_n,
             val_every=args.val_every,
             init=f"{args.init}@{init['step']}" if init else "",
@@ -237,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     baselines = {base_name: base_l1}
     if init:  # the weights we start from, on this run's own validation crops
         baselines["start"] = evaluate(ema, val)
+        if cfg.lowpass:
+            baselines["start_lp"] = evaluate(ema, val, lowpass=True)
         if val_bw is not None:
             baselines["start_bw"] = evaluate(ema, val_bw)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         x, y, m = to_tensors(next(stream), device)
         with autocast:
             out = model(x, m)
-        losses = inpaint_loss(out.float(), y, m)
+        losses = inpaint_loss(out.float(), y, m, grad_weight=cfg.grad_weight, lowpass=cfg.lowpass)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -282,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
                 "lr": lr_at(cfg, step),
                 "train_loss": round(float(np.mean(run_losses)), 5),
                 "val_l1_hole": round(val_l1, 5),
+                **({"val_lp_hole": round(evaluate(ema, val, lowpass=True), 5)} if cfg.lowpass else {}),
                 **({"val_l1_hole_bw": round(evaluate(ema, val_bw), 5)} if val_bw is not None else {}),
                 **{f"val_l1_{k}": round(v, 5) for k, v in baselines.items()},
             }
