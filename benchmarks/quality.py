@@ -78,6 +78,18 @@ def onnx_fill(path: str, *, flips: bool = True) -> Callable[[np.ndarray, np.ndar
     )
 
 
+def _hybrid_on(path: str, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`hybrid` (through the engine, as kintsugi.inpaint runs it) with its structure from another
+    ONNX file."""
+    meta = methods.require("hybrid", kind="inpaint")
+    return engine.fill_regions(_hybrid(path), image, mask=mask, margin=meta.margin, max_side=meta.max_side, name=path)
+
+
+@functools.cache
+def _hybrid(path: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    return methods.hybrid_fill(_session(path))
+
+
 @functools.cache
 def _session(path: str):
     import onnxruntime as ort
@@ -106,7 +118,11 @@ def cached(fill: Callable, folder: Path | None) -> Callable:
 
 
 def build_methods(
-    extra: list[str], *, single_pass: bool = False, only: list[str] | None = None
+    extra: list[str],
+    *,
+    single_pass: bool = False,
+    only: list[str] | None = None,
+    hybrid_extra: list[str] = (),
 ) -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     table = {}
     names = [m.name for m in methods.available("inpaint")]
@@ -116,6 +132,9 @@ def build_methods(
     for spec in extra:
         label, path = spec.split("=", 1)
         table[label] = onnx_fill(path)
+    for spec in hybrid_extra:
+        label, path = spec.split("=", 1)
+        table[label] = functools.partial(_hybrid_on, path)
     if single_pass:
         from kintsugi.methods.model import weights_path
 
@@ -160,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=24, help="validation images per family")
     ap.add_argument("--offset", type=int, default=0, help="skip this many validation images (sorted by name)")
     ap.add_argument("--extra", action="append", default=[], help="NAME=PATH.onnx, another row")
+    ap.add_argument(
+        "--hybrid-extra", action="append", default=[], help="NAME=PATH.onnx: `hybrid` with its structure from PATH"
+    )
     ap.add_argument("--single-pass", action="store_true", help="add the shipped network without flips")
     ap.add_argument("--families", help="comma-separated subset of the families")
     ap.add_argument("--methods", help="comma-separated subset of hybrid,model,telea (PatchMatch always runs)")
@@ -167,7 +189,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     args = ap.parse_args(argv)
     images = load_val(args.val, args.n, offset=args.offset)
-    table = build_methods(args.extra, single_pass=args.single_pass, only=args.methods and args.methods.split(","))
+    table = build_methods(
+        args.extra,
+        single_pass=args.single_pass,
+        only=args.methods and args.methods.split(","),
+        hybrid_extra=args.hybrid_extra,
+    )
     for fn in table.values():  # warm-up: sessions are built once per batch, not per image
         fn(images[0], random_mask(np.random.default_rng(0), images[0].shape[:2]))
     pm_run = cached(table["patchmatch"], args.pm_cache)

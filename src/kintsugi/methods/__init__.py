@@ -196,12 +196,20 @@ HYBRID_NET_SIDE = 512  # the network's working size inside `hybrid` (the texture
 
 
 def _load_hybrid() -> Fill:
+    from kintsugi.methods import model
+
+    return hybrid_fill(model.session("inpaint"))
+
+
+def hybrid_fill(sess) -> Fill:
+    """The `hybrid` method's fill on an inpainting network's ONNX Runtime session: the network's
+    structure (one pass, at most HYBRID_NET_SIDE px), the texture copied over it."""
     from kintsugi import engine
     from kintsugi.methods import model, texture
 
     # One network pass (not the four mirrored ones of `model`): the copied texture decides the
     # look, and the time goes to the shift search instead.
-    net = model.inpaint_fill(model.session("inpaint"), flips=False)
+    net = model.inpaint_fill(sess, flips=False)
 
     def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         structure = engine.fill_crop(net, image, mask=mask, max_side=HYBRID_NET_SIDE, name="model")
