@@ -1,9 +1,10 @@
-"""The solid-bar score: its shipped weights, and the fit that makes them."""
+"""The bar scores (solid and translucent): their shipped weights, and the fit that makes them."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from kintsugi.detect import bar_score
 from kintsugi.detect.bars import solid_candidates
@@ -11,9 +12,10 @@ from kintsugi.detect.rects import polygon_mask
 from kintsugi.training.bar_score import Samples, clean_threshold, fit_mlp, stack
 
 
-def test_shipped_weights_match_the_features():
-    model = bar_score._model()
-    assert model["w1"].shape[-1] == len(bar_score.FEATURES) == model["mean"].size
+@pytest.mark.parametrize("kind", ["bar", "translucent"])
+def test_shipped_weights_match_the_features(kind):
+    model = bar_score._model(kind)
+    assert model["w1"].shape[-1] == len(bar_score.FEATURES_OF[kind]) == model["mean"].size
     assert all(np.isfinite(v).all() for v in model.values())
 
 

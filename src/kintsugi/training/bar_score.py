@@ -1,7 +1,8 @@
-"""Fit the solid-bar score (kintsugi.detect.bar_score) on training art with synthetic bars.
+"""Fit the bar scores (kintsugi.detect.bar_score) on training art with synthetic bars.
 
-    python -m kintsugi.training.bar_score [--data data/cache/train.npz] [--images 600] [--false-rate 0.02]
-                                          [--out src/kintsugi/weights/bar_score.json] [--samples PATH]
+    python -m kintsugi.training.bar_score [--kind bar] [--data data/cache/train.npz] [--images 600]
+                                          [--false-rate 0.02] [--out PATH] [--samples PATH]
+    python -m kintsugi.training.bar_score --kind translucent --false-rate 0.01
 
 Training images (data/cache/train.npz, downscaled to 512 px at most like the validation
 split) each give two cases, clean and with 1-5 synthetic bars (kintsugi.training.synth_bars),
@@ -9,7 +10,9 @@ every other image saved as JPEG q85; half the clean cases carry drawn page struc
 borders, outlined boxes, plus signs, letter stems: synth_bars.page_structures); every third
 image is also crossed by ink strokes, clean and with bars of that ink. Every candidate of
 kintsugi.detect.bars.solid_candidates is labelled by its IoU with the true bars: a bar (>= 0.7),
-not a bar (< 0.3), or left out between. Five perceptrons with one hidden layer (16 tanh units:
+not a bar (< 0.3), or left out between. ``--kind translucent``: the same with translucent bars
+(opacity 0.3-0.8) and kintsugi.detect.translucent.translucent_candidates, without the inked
+images (written to weights/translucent_score.json). Five perceptrons with one hidden layer (16 tanh units:
 a weighted sum alone could not tell a bar along one plain side from a panel border), from
 different seeds, weigh the features, their logits averaged; the threshold is set so that
 ``--false-rate`` of the clean training cases keep a candidate. The detector evaluates the
@@ -26,9 +29,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kintsugi.detect.bar_score import FEATURES, ensemble_logits, standardise
+from kintsugi.detect.bar_score import FEATURES_OF, ensemble_logits, standardise
 from kintsugi.detect.bars import solid_candidates
 from kintsugi.detect.rects import polygon_mask
+from kintsugi.detect.translucent import translucent_candidates
 from kintsugi.training.synth_bars import draw_bars, ink_strokes, page_structures
 from kintsugi.training.synth_mosaic import jpeg_roundtrip
 
@@ -60,9 +64,12 @@ def training_images(path: Path, *, count: int, seed: int, max_side: int = 512) -
     return out
 
 
-def collect(images: list[np.ndarray], *, seed: int) -> Samples:
+def collect(images: list[np.ndarray], *, seed: int, kind: str = "bar") -> Samples:
     """Candidates and labels of every image, clean and with bars (JPEG q85 for odd images);
-    then of every third image crossed by ink strokes, clean and with bars of that ink."""
+    then, for solid bars, of every third image crossed by ink strokes, clean and with bars of
+    that ink."""
+    if kind == "translucent":
+        return _collect_translucent(images, seed=seed)
     rows: list[np.ndarray] = []
     ious: list[float] = []
     cases: list[int] = []
@@ -84,24 +91,48 @@ def collect(images: list[np.ndarray], *, seed: int) -> Samples:
         case = 2 * (len(images) + j)
         _label(inked, np.zeros(truth.shape, bool), case=case, jpeg=bool(j % 2), out=(rows, ious, cases))
         _label(barred, truth, case=case + 1, jpeg=bool(j % 2), out=(rows, ious, cases))
-    features = np.array(rows, np.float64).reshape(-1, len(FEATURES))
-    case_ids = np.array(cases)
-    return Samples(features, np.array(ious), case_ids, case_ids % 2 == 0)
+    return _samples(rows, ious, cases, kind="bar")
 
 
-def n_cases(n_images: int) -> int:
-    """Clean cases ``collect`` makes from ``n_images`` images (each image, and every third inked)."""
-    return n_images + len(range(0, n_images, 3))
+def _collect_translucent(images: list[np.ndarray], *, seed: int) -> Samples:
+    rows: list[np.ndarray] = []
+    ious: list[float] = []
+    cases: list[int] = []
+    for index, art in enumerate(images):
+        if index % 50 == 0:
+            print(f"  image {index}/{len(images)}: {len(rows)} candidates", flush=True)
+        rng = np.random.default_rng([seed, index, 5])
+        barred, truth, _ = draw_bars(art, rng, translucent=True)
+        clean_art = page_structures(art, rng) if index % 4 < 2 else art
+        out = (rows, ious, cases)
+        jpeg = bool(index % 2)
+        _label(clean_art, np.zeros(art.shape[:2], bool), case=2 * index, jpeg=jpeg, out=out, kind="translucent")
+        _label(barred, truth, case=2 * index + 1, jpeg=jpeg, out=out, kind="translucent")
+    return _samples(rows, ious, cases, kind="translucent")
 
 
-def _label(image: np.ndarray, bars: np.ndarray, *, case: int, jpeg: bool, out: tuple[list, list, list]) -> None:
+def _samples(rows: list[np.ndarray], ious: list[float], cases: list[int], *, kind: str) -> Samples:
+    features = np.array(rows, np.float64).reshape(-1, len(FEATURES_OF[kind]))
+    case_ids = np.array(cases, np.int64)
+    return Samples(features, np.array(ious, np.float64), case_ids, case_ids % 2 == 0)
+
+
+def n_cases(n_images: int, kind: str = "bar") -> int:
+    """Clean cases ``collect`` makes from ``n_images`` images (each image, and for solid bars
+    every third inked)."""
+    return n_images + (len(range(0, n_images, 3)) if kind == "bar" else 0)
+
+
+def _label(
+    image: np.ndarray, bars: np.ndarray, *, case: int, jpeg: bool, out: tuple[list, list, list], kind: str = "bar"
+) -> None:
     """Append every candidate of ``image`` (saved as JPEG q85 first with ``jpeg``) with its best
     IoU against the true ``bars`` (bool HxW) and its case number to the lists ``out``."""
     rows, ious, cases = out
     if jpeg:
         image = jpeg_roundtrip(image, 85)
     _, labels = cv2.connectedComponents(bars.view(np.uint8), connectivity=8)
-    for candidate in solid_candidates(image):
+    for candidate in solid_candidates(image) if kind == "bar" else translucent_candidates(image):
         mask = polygon_mask(candidate.bar.corners, image.shape[:2])
         best = 0.0
         for k in np.unique(labels[mask]):
@@ -156,11 +187,12 @@ def clean_threshold(scores: np.ndarray, samples: Samples, *, false_rate: float, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", choices=sorted(FEATURES_OF), default="bar")
     parser.add_argument("--data", type=Path, default=Path("data/cache/train.npz"))
     parser.add_argument("--images", type=int, default=600)
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--false-rate", type=float, default=0.02)
-    parser.add_argument("--out", type=Path, default=Path("src/kintsugi/weights/bar_score.json"))
+    parser.add_argument("--out", type=Path, help="default src/kintsugi/weights/{bar,translucent}_score.json")
     parser.add_argument("--ensemble", type=int, default=5, help="perceptrons averaged")
     parser.add_argument("--samples", type=Path, help="keep the collected candidates here (.npz) and reuse them")
     args = parser.parse_args()
@@ -168,7 +200,7 @@ def main() -> None:
     if args.samples and args.samples.is_file():
         samples = Samples(**np.load(args.samples))
     else:
-        samples = collect(images, seed=args.seed)
+        samples = collect(images, seed=args.seed, kind=args.kind)
         if args.samples:
             np.savez(args.samples, **vars(samples))
     sure = (samples.iou >= POSITIVE) | (samples.iou < NEGATIVE)
@@ -182,23 +214,31 @@ def main() -> None:
     ]
     ensemble = stack(nets)
     scores = ensemble_logits(ensemble, x)
-    limit = clean_threshold(scores, samples, false_rate=args.false_rate, n_clean=n_cases(len(images)))
+    clean_cases = n_cases(len(images), args.kind)
+    limit = clean_threshold(scores, samples, false_rate=args.false_rate, n_clean=clean_cases)
     kept = scores >= limit
     print(
         f"{len(images)} images, {len(samples.iou)} candidates ({int(np.sum(samples.iou >= POSITIVE))} bars); "
         f"threshold {limit:.3f}: bar candidates kept {np.mean(kept[samples.iou >= POSITIVE]):.3f}, "
-        f"clean cases flagged {len(set(samples.case[kept & samples.clean]))}/{n_cases(len(images))}"
+        f"clean cases flagged {len(set(samples.case[kept & samples.clean]))}/{clean_cases}"
     )
     record = {
-        "features": list(FEATURES),
+        "features": list(FEATURES_OF[args.kind]),
         "mean": mean.round(6).tolist(),
         "scale": scale.round(6).tolist(),
         **{k: np.round(v, 6).tolist() for k, v in ensemble.items()},
         "threshold": round(limit, 6),
-        "fitted_on": {"images": len(images), "seed": args.seed, "false_rate": args.false_rate, "data": str(args.data)},
+        "fitted_on": {
+            "kind": args.kind,
+            "images": len(images),
+            "seed": args.seed,
+            "false_rate": args.false_rate,
+            "data": str(args.data),
+        },
     }
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    out = args.out or Path(f"src/kintsugi/weights/{args.kind}_score.json")
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ often find one side whole and the other in stubs, or pair it with an art line a 
 off. Each candidate is fitted (one k for the three channels, 0.15 <= k <= 0.9, over outside
 samples that vary), its long sides moved to where that blend explains the step across them best
 (its sides then lie on pixel boundaries: the mask is the bar's pixels), its ends to where the
-blend stops holding, and it is kept when, around its whole perimeter, the blend explains most
-visible steps and contradicts few, leaves a small residual against the variation it explains,
-un-blends every pixel inside to 0-255, and at least three sharp art edges run into it. Where
-candidates overlap, the best explained is kept.
+blend stops holding. What passes the hard tests (9-64 px thick, bar-shaped, off the border, a
+blend around its whole perimeter with 0.1 <= k <= 0.95) is scored by a small perceptron
+ensemble (kintsugi.detect.bar_score, TRANSLUCENT_FEATURES: how much of the perimeter's steps
+the blend explains and contradicts, its residual against the variation it explains, whether
+every pixel inside un-blends to 0-255, how many sharp art edges run into it), fitted on
+training art with synthetic translucent bars and drawn page structures (kintsugi.training.
+bar_score --kind translucent). Where candidates overlap, the best scoring is kept.
 
 Not found: bars whose whole perimeter lies over one flat colour (a bar laid over a flat fill,
 or over art with paper all around it: one outside colour does not fix k, and a drawn box looks
@@ -23,14 +26,18 @@ the same), bars whose sides run along art of about the bar's colour nearly all t
 bar on white paper: nothing says where those sides are), bars under 9 px thick, opacities
 outside 0.15-0.85, bars over smooth shading (no art edges run into them), and bars neither of
 whose long sides the edge detectors find as a straight edge. JPEG (q85) noise near the edges
-fails the residual tests far more often than lossless images do. Still flagged: drawn
-translucent-looking bands with art crossing them (drop shadows, bevels, glass highlights).
+leaves larger residuals, and fewer bars are found there than in lossless images. Still flagged
+now and then: drawn translucent-looking bands with art crossing them (drop shadows, bevels,
+glass highlights).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from kintsugi.detect import bar_score
 from kintsugi.detect.rects import (
     MAX_THICK,
     MIN_ASPECT,
@@ -60,30 +67,30 @@ from kintsugi.detect.translucent.blend import (
 )
 from kintsugi.detect.translucent.grow import grown_frames
 
-__all__ = ["find_translucent_bars"]
+__all__ = ["TranslucentCandidate", "find_translucent_bars", "translucent_candidates"]
 
 _MIN_K, _MAX_K = 0.15, 0.9
 _MAX_FINAL_K = 0.85  # opacity >= 0.15 once the whole perimeter is fitted
-# Residual (levels) of a candidate's fit while it is placed (art that varies a lot between the
-# two samples leaves a large one) and of the final fit around the whole perimeter.
+# Residual (levels) of a candidate's fit while it is placed: art that varies a lot between the
+# two samples leaves a large one.
 _MAX_FIT_RMS = 20.0
-_MAX_FINAL_RMS = 10.0
 _MIN_SPREAD = 12.0  # std of the outside samples (max over channels): art that varies
-_MIN_STEP = 8.0  # mean step across the sides: a bar changes what it covers
-# The final test, around the whole perimeter (thresholds chosen on validation images 100-195,
-# PNG: none of their clean images flagged; drawn shading bands and double outlines are what
-# passes looser ones): the shares of the samples whose visible step the blend explains (at
-# least) and contradicts (at most); the residual against the variation the fit explains
-# (rms / (k * spread)); the share of pixels that do not un-blend to 0-255.
-_MIN_EXPLAINED = 0.5
-_MAX_CONTRADICTED = 0.1
-_MAX_RELATIVE_RMS = 0.3
-_MAX_OUT_OF_RANGE = 0.02
-_MIN_CROSSINGS = 3  # art edges running into the bar (censors cover drawn detail)
+# The perimeter's fit of a kept candidate: k this far from 0 and 1 (un-blending divides by k;
+# past 0.95 nothing is laid over the art).
+_FINAL_K_RANGE = (0.1, 0.95)
 # Thinner candidates are mostly drawn double lines and bevels, which fit a blend as well as a
 # bar does.
 _MIN_WIDTH = 9.0
 _UNDECIDED = 6.0  # levels: a step and residual both under this say nothing (art near c)
+
+
+@dataclass(frozen=True)
+class TranslucentCandidate:
+    """A placed frame that passed the hard tests, and its evidence
+    (kintsugi.detect.bar_score.TRANSLUCENT_FEATURES)."""
+
+    bar: Bar
+    features: np.ndarray
 
 
 def find_translucent_bars(
@@ -91,18 +98,29 @@ def find_translucent_bars(
 ) -> list[Bar]:
     """Translucent bars in ``image`` (RGB uint8 HxWx3); see the module docstring. ``frames``
     (line_frames(image)) and ``lines`` (straight_lines(image)): when the caller has them already."""
-    shape = image.shape[:2]
-    lines = straight_lines(image) if lines is None else lines
-    pairs = line_frames(image, lines) if frames is None else frames
-    candidates: list[tuple[Frame, Blend | None]] = [(f, None) for f in pairs]
-    candidates += grown_frames(image, lines, accept=_blend_ok)
-    scored = [_translucent_bar(image, frame, blend=blend) for frame, blend in candidates]
-    # Best explained first: where candidates overlap, the one placed best is kept.
+    limit = bar_score.threshold("translucent")
+    candidates = translucent_candidates(image, frames, lines=lines)
+    scored = [(bar_score.score(c.features, kind="translucent"), c.bar) for c in candidates]
+    # Best scoring first: where candidates overlap, the likeliest is kept.
     bars: list[Bar] = []
-    for _, bar in sorted((s for s in scored if s is not None), key=lambda s: -s[0]):
-        if not touches_border(bar.corners, shape) and not duplicate(bar, bars, shape):
+    for value, bar in sorted(scored, key=lambda s: -s[0]):
+        if value >= limit and not duplicate(bar, bars, image.shape[:2]):
             bars.append(bar)
     return bars
+
+
+def translucent_candidates(
+    image: np.ndarray, frames: list[Frame] | None = None, *, lines: list[Lines] | None = None
+) -> list[TranslucentCandidate]:
+    """Every frame (pairs of straight edges, and frames grown from one edge) that a blend places
+    and that passes the hard tests (a blend along its long sides, 9-64 px thick, bar-shaped, off
+    the image border, a perimeter fit with 0.1 <= k <= 0.95), with its features."""
+    lines = straight_lines(image) if lines is None else lines
+    pairs = line_frames(image, lines) if frames is None else frames
+    starts: list[tuple[Frame, Blend | None, bool]] = [(f, None, False) for f in pairs]
+    starts += [(f, b, True) for f, b in grown_frames(image, lines, accept=_blend_ok)]
+    found = (_candidate(image, frame, blend=blend, grown=grown) for frame, blend, grown in starts)
+    return [c for c in found if c is not None]
 
 
 def _blend_ok(blend: Blend | None) -> bool:
@@ -115,10 +133,9 @@ def _long_sides_blend(image: np.ndarray, frame: Frame, *, gap: float) -> Blend |
     return fit_blend(*sides_samples(image, [frame], gap=gap))
 
 
-def _translucent_bar(image: np.ndarray, frame: Frame, *, blend: Blend | None) -> tuple[float, Bar] | None:
-    """(score, bar): a translucent bar on ``frame`` (its long sides near the bar's, its ends
-    anywhere) and the share of its perimeter the blend explains; or None. ``blend``: the blend
-    fitted while growing the frame."""
+def _candidate(image: np.ndarray, frame: Frame, *, blend: Blend | None, grown: bool) -> TranslucentCandidate | None:
+    """The candidate on ``frame`` (its long sides near the bar's, its ends anywhere), or None.
+    ``blend``: the blend fitted while growing the frame."""
     if blend is None:
         # 1.5 px either side: a frame's sides may sit a pixel off the bar's.
         blend = _long_sides_blend(image, frame, gap=1.5)
@@ -131,27 +148,43 @@ def _translucent_bar(image: np.ndarray, frame: Frame, *, blend: Blend | None) ->
     frame = refine_ends(image, _ends(image, frame, blend), blend, reach=4.0)
     if not (_MIN_WIDTH <= 2 * frame.half_width <= MAX_THICK) or frame.half_length < MIN_ASPECT * frame.half_width:
         return None
-    inside, outside = perimeter_samples(image, frame)
-    final = fit_blend(inside, outside)
-    if not _blend_ok(final) or final.k > _MAX_FINAL_K or final.rms > _MAX_FINAL_RMS:
-        return None
-    if final.rms > _MAX_RELATIVE_RMS * final.k * final.spread:
-        return None  # the fit leaves much of what it should explain
-    same, _ = gains(inside, outside, final)
-    if same.mean() < _MIN_STEP:
-        return None  # no step at all
-    explained, contradicted = support(image, frame, final)
-    if explained < _MIN_EXPLAINED or contradicted > _MAX_CONTRADICTED:
-        return None
-    if out_of_range(image, frame, final) > _MAX_OUT_OF_RANGE or crossings(image, frame) < _MIN_CROSSINGS:
-        return None
-    opacity = 1.0 - final.k
-    colour = np.clip(final.b / max(opacity, 1e-3), 0, 255)
     # The sides sit on pixel boundaries (refine_sides samples 1 px either side of them), so the
     # frame's corners enclose the bar's pixels exactly.
     corners = frame.corners()
+    if touches_border(corners, image.shape[:2]):
+        return None
+    inside, outside = perimeter_samples(image, frame)
+    final = fit_blend(inside, outside)
+    if final is None or not (_FINAL_K_RANGE[0] <= final.k <= _FINAL_K_RANGE[1]):
+        return None
+    same, _ = gains(inside, outside, final)
+    explained, contradicted = support(image, frame, final)
+    count = crossings(image, frame)
+    perimeter = 4 * (frame.half_length + frame.half_width)
+    features = np.array(
+        [
+            final.k,
+            final.rms,
+            final.rms / max(final.k * final.spread, 1e-3),
+            final.spread,
+            same.mean(),
+            explained,
+            contradicted,
+            out_of_range(image, frame, final),
+            count,
+            100 * count / perimeter,
+            2 * frame.half_width,
+            float(grown),
+            blend.rms,
+            abs(blend.k - final.k),
+            float(_blend_ok(final) and final.k <= _MAX_FINAL_K),
+        ],
+        np.float64,
+    )
+    opacity = 1.0 - final.k
+    colour = np.clip(final.b / max(opacity, 1e-3), 0, 255)
     bar = Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
-    return explained, bar
+    return TranslucentCandidate(bar, features)
 
 
 def _ends(image: np.ndarray, frame: Frame, blend: Blend) -> Frame:
