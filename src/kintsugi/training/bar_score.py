@@ -65,23 +65,27 @@ def training_images(path: Path, *, count: int, seed: int, max_side: int = 512) -
 
 
 def collect(images: list[np.ndarray], *, seed: int, kind: str = "bar") -> Samples:
-    """Candidates and labels of every image, clean and with bars (JPEG q85 for odd images);
-    then, for solid bars, of every third image crossed by ink strokes, clean and with bars of
-    that ink."""
-    if kind == "translucent":
-        return _collect_translucent(images, seed=seed)
+    """Candidates and labels of every image, clean and with bars of ``kind`` (JPEG q85 for odd
+    images); then, for solid bars, of every third image crossed by ink strokes, clean and with
+    bars of that ink."""
+    translucent = kind == "translucent"
     rows: list[np.ndarray] = []
     ious: list[float] = []
     cases: list[int] = []
+    out = (rows, ious, cases)
     for index, art in enumerate(images):
         if index % 50 == 0:
             print(f"  image {index}/{len(images)}: {len(rows)} candidates", flush=True)
-        rng = np.random.default_rng([seed, index])
-        barred, truth, _ = draw_bars(art, rng, translucent=False)
+        # The translucent fit's cases come from a stream of their own.
+        rng = np.random.default_rng([seed, index, 5] if translucent else [seed, index])
+        barred, truth, _ = draw_bars(art, rng, translucent=translucent)
         # Half the clean cases carry page structures that look like bars and are not.
         clean_art = page_structures(art, rng) if index % 4 < 2 else art
-        _label(clean_art, np.zeros(art.shape[:2], bool), case=2 * index, jpeg=bool(index % 2), out=(rows, ious, cases))
-        _label(barred, truth, case=2 * index + 1, jpeg=bool(index % 2), out=(rows, ious, cases))
+        jpeg = bool(index % 2)
+        _label(clean_art, np.zeros(art.shape[:2], bool), case=2 * index, jpeg=jpeg, out=out, kind=kind)
+        _label(barred, truth, case=2 * index + 1, jpeg=jpeg, out=out, kind=kind)
+    if translucent:
+        return _samples(rows, ious, cases, kind=kind)
     # A bar of the colour of the ink strokes it crosses touches strokes of its own colour, as a
     # drawn shape's outline does: without these cases such bars were mostly missed.
     for j, index in enumerate(range(0, len(images), 3)):
@@ -89,26 +93,9 @@ def collect(images: list[np.ndarray], *, seed: int, kind: str = "bar") -> Sample
         inked, ink = ink_strokes(images[index], rng)
         barred, truth, _ = draw_bars(inked, rng, translucent=False, colour=ink)
         case = 2 * (len(images) + j)
-        _label(inked, np.zeros(truth.shape, bool), case=case, jpeg=bool(j % 2), out=(rows, ious, cases))
-        _label(barred, truth, case=case + 1, jpeg=bool(j % 2), out=(rows, ious, cases))
-    return _samples(rows, ious, cases, kind="bar")
-
-
-def _collect_translucent(images: list[np.ndarray], *, seed: int) -> Samples:
-    rows: list[np.ndarray] = []
-    ious: list[float] = []
-    cases: list[int] = []
-    for index, art in enumerate(images):
-        if index % 50 == 0:
-            print(f"  image {index}/{len(images)}: {len(rows)} candidates", flush=True)
-        rng = np.random.default_rng([seed, index, 5])
-        barred, truth, _ = draw_bars(art, rng, translucent=True)
-        clean_art = page_structures(art, rng) if index % 4 < 2 else art
-        out = (rows, ious, cases)
-        jpeg = bool(index % 2)
-        _label(clean_art, np.zeros(art.shape[:2], bool), case=2 * index, jpeg=jpeg, out=out, kind="translucent")
-        _label(barred, truth, case=2 * index + 1, jpeg=jpeg, out=out, kind="translucent")
-    return _samples(rows, ious, cases, kind="translucent")
+        _label(inked, np.zeros(truth.shape, bool), case=case, jpeg=bool(j % 2), out=out)
+        _label(barred, truth, case=case + 1, jpeg=bool(j % 2), out=out)
+    return _samples(rows, ious, cases, kind=kind)
 
 
 def _samples(rows: list[np.ndarray], ious: list[float], cases: list[int], *, kind: str) -> Samples:
