@@ -28,7 +28,7 @@ outside 0.05-0.9 (and seldom outside 0.15-0.85: the score was fitted on 0.3-0.8)
 neither of whose long sides the edge detectors find as a straight edge. JPEG (q85) noise near
 the edges leaves larger residuals, and fewer bars are found there than in lossless images.
 Still flagged now and then: drawn translucent-looking bands (drop shadows, bevels, glass
-highlights); a darker band over smooth shading is one blend, and is taken for a bar.
+highlights); a darker band over smooth shading is one blend, and can be taken for a bar.
 """
 
 from __future__ import annotations
