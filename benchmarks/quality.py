@@ -1,6 +1,7 @@
 """Inpainting quality on the validation split: hybrid and model vs OpenCV Telea / NS vs PatchMatch.
 
     python benchmarks/quality.py [--n 24] [--offset 0] [--val data/val] [--extra NAME=PATH.onnx ...]
+                                 [--hybrid-extra NAME=PATH.onnx ...]
 
 Prints one table per family: colour art (bars; strokes by hole ratio) and black-and-white manga
 pages (the validation art screened by `synth_art.manga_page`, and procedural art screened the
@@ -23,7 +24,7 @@ import functools
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -122,7 +123,7 @@ def build_methods(
     *,
     single_pass: bool = False,
     only: list[str] | None = None,
-    hybrid_extra: list[str] = (),
+    hybrid_extra: Sequence[str] = (),
 ) -> dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     table = {}
     names = [m.name for m in methods.available("inpaint")]
