@@ -45,7 +45,7 @@ from kintsugi.detect.rects import (
     snap_sides,
     touches_border,
 )
-from kintsugi.detect.stats import channel_max, median, quantile
+from kintsugi.detect.stats import channel_max, colour_distance, median, quantile
 
 __all__ = ["Bar", "Candidate", "find_solid_bars", "polygon_mask", "solid_candidates"]
 
@@ -177,14 +177,14 @@ def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> 
     pad = 4
     y0, x0 = max(box.y0 - pad, 0), max(box.x0 - pad, 0)
     y1, x1 = min(box.y1 + pad, shape[0]), min(box.x1 + pad, shape[1])
-    crop = image[y0:y1, x0:x1].astype(np.float32)
+    crop = image[y0:y1, x0:x1]
     inside = polygon_mask(corners - (x0, y0), crop.shape[:2])
     if not inside.any():
         return None
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
-    distance = channel_max(np.abs(crop - colour))
+    distance = colour_distance(crop, colour)
     noise = float(quantile(distance[inside], 0.9))
     member = distance <= _member_tolerance(noise)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.

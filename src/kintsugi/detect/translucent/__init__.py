@@ -157,9 +157,9 @@ def _candidate(image: np.ndarray, frame: Frame, *, blend: Blend | None, grown: b
     final = fit_blend(inside, outside)
     if final is None or not (_FINAL_K_RANGE[0] <= final.k <= _FINAL_K_RANGE[1]):
         return None
-    same, _ = gains(inside, outside, final)
-    explained, contradicted = support(image, frame, final)
-    count = crossings(image, frame)
+    same, err = gains(inside, outside, final)
+    explained, contradicted = support(same, err)
+    count = crossings(frame, outside)
     perimeter = 4 * (frame.half_length + frame.half_width)
     features = np.array(
         [

@@ -149,14 +149,12 @@ def refine_ends(image: np.ndarray, frame: Frame, blend: Blend, *, reach: float) 
     return swapped(refine_sides(image, swapped(frame), blend, reach=reach))
 
 
-def support(image: np.ndarray, frame: Frame, blend: Blend) -> tuple[float, float]:
-    """(explained, contradicted): the shares of the perimeter's samples with a visible step
-    (>= 8 levels) that the blend explains (residual under half the step and under 12 levels)
-    and of those with a clear step (>= 16 levels: JPEG noise leaves smaller ones half
-    unexplained) that it does not (residual over half the step). Art of about the bar's colour
-    leaves no step and counts for neither."""
-    inside, outside = perimeter_samples(image, frame)
-    same, err = gains(inside, outside, blend)
+def support(same: np.ndarray, err: np.ndarray) -> tuple[float, float]:
+    """(explained, contradicted) from the perimeter's gains (``gains`` over perimeter_samples):
+    the shares of its samples with a visible step (>= 8 levels) that the blend explains
+    (residual under half the step and under 12 levels) and of those with a clear step (>= 16
+    levels: JPEG noise leaves smaller ones half unexplained) that it does not (residual over
+    half the step). Art of about the bar's colour leaves no step and counts for neither."""
     explained = (same >= 8) & (err < 0.5 * same) & (err < 12)
     contradicted = (same >= 16) & (err >= 0.5 * same)
     n = max(same.size, 1)
@@ -176,15 +174,16 @@ def out_of_range(image: np.ndarray, frame: Frame, blend: Blend) -> float:
     return float(np.mean(((art < -margin) | (art > 255 + margin)).any(axis=-1)))
 
 
-def crossings(image: np.ndarray, frame: Frame, *, jump: float = 24.0) -> int:
-    """Sharp art edges running into the frame: runs of outside samples (around the perimeter,
-    GAP px out) where the colour changes by ``jump`` levels over 2 px. Smooth shading has none,
-    and a drawn shading band or bevel fits a blend as well as a bar does."""
+def crossings(frame: Frame, outside: np.ndarray, *, jump: float = 24.0) -> int:
+    """Sharp art edges running into the frame: runs of its perimeter's outside samples
+    (perimeter_samples(image, frame)[1], GAP px out, side by side) where the colour changes by
+    ``jump`` levels over 2 px. Smooth shading has none, and a drawn shading band or bevel fits a
+    blend as well as a bar does."""
     count = 0
-    lines = [f.side_points(GAP, side=side) for f in (frame, swapped(frame)) for side in (-1, 1)]
-    samples = sample_lines(image, lines)
-    for outside in np.split(samples, np.cumsum([xs.size for xs, _ in lines])[:-1]):
-        if outside.shape[0] >= 3:
-            sharp = channel_max(np.abs(outside[2:] - outside[:-2])) >= jump
+    # perimeter_samples' order: the long sides (-1, +1), then the ends, each as long as along().
+    sizes = [f.along().shape[0] for f in (frame, swapped(frame)) for _ in (-1, 1)]
+    for side in np.split(outside, np.cumsum(sizes)[:-1]):
+        if side.shape[0] >= 3:
+            sharp = channel_max(np.abs(side[2:] - side[:-2])) >= jump
             count += int(sharp[0]) + int(np.count_nonzero(sharp[1:] & ~sharp[:-1]))
     return count
