@@ -288,6 +288,47 @@ def test_estimate_grid_of_a_mosaic_over_paper_grain(block):
     assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
 
 
+@pytest.mark.parametrize("block", [6, 8, 12])
+def test_mosaic_over_paper_grain_after_jpeg_is_found(block):
+    # JPEG leaves a level or few of ripple in every block, so no 3x3 window is exactly flat, and
+    # its own 8 px grid outweighs the steps between the blocks: the nearly flat island is found.
+    image = paper(sigma=6.0)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[40:120, 50:150] = True
+    phase = (block // 2, 1)
+    found = detect_mosaic(jpeg_roundtrip(apply_mosaic(image, mask, block=block, phase=phase), 85))
+    assert len(found.regions) == 1
+    assert iou(found.mask, mosaic_mask(mask, block=block, phase=phase)) >= 0.85
+
+
+def test_mosaic_over_paper_grain_beside_an_ink_line_is_found():
+    # The blocks end where a flat black line starts: the island must not join the line's flat
+    # pixels across the 1 px rims (then its band would hold the line and its colour the ink's).
+    image = paper(sigma=6.0)
+    image[:, 150:160] = (20, 20, 30)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[40:120, 50:150] = True
+    found = detect_mosaic(apply_mosaic(image, mask, block=10, phase=(0, 0)))
+    assert [(r.block, r.phase) for r in found.regions] == [(10, (0, 0))]
+    assert iou(found.mask, mask) >= 0.9
+
+
+def soft_noise(*, sigma: float, amplitude: float, seed: int) -> np.ndarray:
+    """Paper with blurred noise (RGB uint8 160x200x3): it has smooth spots of its own."""
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (160, 200)).astype(np.float32), (0, 0), sigma)
+    noise *= amplitude / noise.std()
+    return np.clip(np.array([236.0, 228.0, 214.0]) + noise[..., None], 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("sigma", "amplitude"), [(1.0, 4.0), (1.5, 6.0)])
+@pytest.mark.parametrize("seed", range(4))
+def test_smooth_spots_of_soft_noise_after_jpeg_are_not_mosaics(sigma, amplitude, seed):
+    # Nearly flat islands in texture, like a mosaic over grain after JPEG, but blotchy and only
+    # about half as smooth as the noise around them.
+    assert detect_mosaic(jpeg_roundtrip(soft_noise(sigma=sigma, amplitude=amplitude, seed=seed), 85)).regions == []
+
+
 # --- shape prior on lossless images: only cells as flat as the mosaic's own blocks join it ----
 
 
