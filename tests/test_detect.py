@@ -229,16 +229,22 @@ def paper(height: int = 160, width: int = 200, *, sigma: float = 5.0, seed: int 
     return np.clip(np.array([236.0, 228.0, 214.0]) + grain, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("block", [6, 8, 12])
-@pytest.mark.parametrize("sigma", [3.0, 6.0])
-def test_mosaic_over_paper_grain_is_found(block, sigma):
+def grain_mosaic(block: int, *, sigma: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """(image, the mosaic's whole blocks, phase): an 80x100 mosaic over paper grain."""
     image = paper(sigma=sigma)
     mask = np.zeros(image.shape[:2], bool)
     mask[40:120, 50:150] = True
     phase = (block // 2, 1)
-    found = detect_mosaic(apply_mosaic(image, mask, block=block, phase=phase))
+    return apply_mosaic(image, mask, block=block, phase=phase), mosaic_mask(mask, block=block, phase=phase), phase
+
+
+@pytest.mark.parametrize("block", [6, 8, 12])
+@pytest.mark.parametrize("sigma", [3.0, 6.0])
+def test_mosaic_over_paper_grain_is_found(block, sigma):
+    image, region, phase = grain_mosaic(block, sigma=sigma)
+    found = detect_mosaic(image)
     assert [(r.block, r.phase) for r in found.regions] == [(block, phase)]
-    assert iou(found.mask, mosaic_mask(mask, block=block, phase=phase)) >= 0.9
+    assert iou(found.mask, region) >= 0.9
 
 
 @pytest.mark.parametrize("jpeg", [None, 85])
@@ -279,12 +285,8 @@ def test_grid_by_purity_recovers_a_staircase_outline():
 def test_estimate_grid_of_a_mosaic_over_paper_grain(block):
     # Its blocks differ by a level or two (below the step-energy floor): the exact changes inside
     # the mask give the grid, where the border alone would fit many periods.
-    image = paper(sigma=4.0)
-    mask = np.zeros(image.shape[:2], bool)
-    mask[40:120, 50:150] = True
-    phase = (block // 2, 1)
-    region = mosaic_mask(mask, block=block, phase=phase)
-    grid = estimate_grid(apply_mosaic(image, mask, block=block, phase=phase), region)
+    image, region, phase = grain_mosaic(block, sigma=4.0)
+    grid = estimate_grid(image, region)
     assert (grid.block, grid.phase_y, grid.phase_x) == (block, *phase)
 
 
@@ -292,13 +294,10 @@ def test_estimate_grid_of_a_mosaic_over_paper_grain(block):
 def test_mosaic_over_paper_grain_after_jpeg_is_found(block):
     # JPEG leaves a level or few of ripple in every block, so no 3x3 window is exactly flat, and
     # its own 8 px grid outweighs the steps between the blocks: the nearly flat island is found.
-    image = paper(sigma=6.0)
-    mask = np.zeros(image.shape[:2], bool)
-    mask[40:120, 50:150] = True
-    phase = (block // 2, 1)
-    found = detect_mosaic(jpeg_roundtrip(apply_mosaic(image, mask, block=block, phase=phase), 85))
+    image, region, _ = grain_mosaic(block, sigma=6.0)
+    found = detect_mosaic(jpeg_roundtrip(image, 85))
     assert len(found.regions) == 1
-    assert iou(found.mask, mosaic_mask(mask, block=block, phase=phase)) >= 0.85
+    assert iou(found.mask, region) >= 0.85
 
 
 def test_mosaic_over_paper_grain_beside_an_ink_line_is_found():
