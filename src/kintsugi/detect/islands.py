@@ -27,19 +27,21 @@ from kintsugi.detect.grid import changes_inside, from_cells, grid_by_purity, gri
 _K3 = np.ones((3, 3), np.uint8)
 # Texture islands (step 4). A pixel is textured when its 3x3 neighbourhood spans more than
 # _ISLAND_FLAT levels in some channel. Around an island, the band _BAND_NEAR.._BAND_FAR px out
-# must be at least _BAND_TEXTURE textured (grain or tone everywhere, not one ink line), with at
-# most _BAND_STRONG_SHARE of it hard edges (3x3 span > _BAND_STRONG: ink, lettering, and their
-# JPEG ringing) and a median colour within TEXTURE_MATCH of the island's; its outline must fit a
-# grid with a purity of at least _ISLAND_FIT, over at least _ISLAND_CELLS cells. These were set
-# while looking at false regions on validation images too (so benchmarks/mosaic.py's false-alarm
-# line is not an unseen test for them); on 300 training images they give 0 false regions on PNG
-# and 1 on JPEG q85 (scripts/islands_false_alarms.py).
+# must be at least _BAND_TEXTURE textured where it has the island's colour (grain or tone
+# everywhere, not one ink line), with at most _BAND_STRONG_SHARE of it hard edges (3x3 span >
+# _BAND_STRONG: ink, lettering, and their JPEG ringing) and a median colour within TEXTURE_MATCH
+# of the island's; its outline must fit a grid with a purity of at least _ISLAND_FIT, over at
+# least _ISLAND_CELLS cells. These were set while looking at false regions on validation images
+# too (so benchmarks/mosaic.py's false-alarm line is not an unseen test for them); on 300
+# training images they give 0 false regions on PNG and on JPEG q85
+# (scripts/islands_false_alarms.py).
 _ISLAND_FLAT = 3
 _BAND_NEAR, _BAND_FAR = 4, 16
 _BAND_TEXTURE = 0.9
 _BAND_STRONG, _BAND_STRONG_SHARE = 64, 0.1
 _ISLAND_FIT = 0.85
 _ISLAND_CELLS = 6
+# Islands join across rims of at most this 3x3 spread: blocks over grain, not a block and ink.
 _JOIN = 12
 # Band and ring pixels further than _ALIKE from the island's colour (max over channels) are
 # foreign (ink, other fills); at least _ALIKE_SHARE of the band must be alike, and at most
@@ -50,6 +52,7 @@ _RING = np.ones((5, 5), np.uint8)
 _RING_FOREIGN = 0.5
 # At most this share of the alike band ripples at under half its median (3x3 spread).
 _UNEVEN = 0.25
+# The second pass's island pixels: 3x3 spread at most this (JPEG's ripple inside a block).
 _LOSSY_FLAT = 4
 # Nearly flat islands (after JPEG): at least this many pixels, an inner ripple (mean 3x3 spread)
 # at most this share of the band's median, and at least this share of their convex hull. Set on
