@@ -52,6 +52,8 @@ _RING = np.ones((5, 5), np.uint8)
 _RING_FOREIGN = 0.5
 # At most this share of the alike band ripples at under half its median (3x3 spread).
 _UNEVEN = 0.25
+# _textured_around's bound, below the band test's own (0.45) to leave room for the near zone.
+_AROUND_TEXTURE = 0.3
 # The second pass's island pixels: 3x3 spread at most this (JPEG's ripple inside a block).
 _LOSSY_FLAT = 4
 # Nearly flat islands (after JPEG): at least this many pixels, an inner ripple (mean 3x3 spread)
@@ -112,6 +114,9 @@ def _islands(image: np.ndarray, spread: np.ndarray, *, level: int, min_block: in
     n, labels, stats, _ = cv2.connectedComponentsWithStats(island_map, connectivity=4)
     big = (stats[:, 4] >= max(64, 4 * min_block**2)) & (stats[:, 2] >= 2 * min_block) & (stats[:, 3] >= 2 * min_block)
     big[0] = False  # label 0: the pixels that are not flat
+    big &= _textured_around(textured, stats) >= _AROUND_TEXTURE
+    if level > 0:  # growing a component by its 1 px rim at most doubles a compact one
+        big &= stats[:, 4] >= _LOSSY_MIN_AREA // 2
     finds = []
     pad = max(max_block, _BAND_FAR + 1)
     for k in np.nonzero(big)[0]:
@@ -127,26 +132,27 @@ def _islands(image: np.ndarray, spread: np.ndarray, *, level: int, min_block: in
             continue
         if (spread[y0:y1, x0:x1][band] > _BAND_STRONG).mean() > _BAND_STRONG_SHARE:
             continue  # ink lines, lettering or hard edges, and their JPEG ringing: not grain
-        crop = image[y0:y1, x0:x1].astype(np.float32)
+        crop = image[y0:y1, x0:x1]
+        colour = crop[island].astype(np.float32).mean(axis=0)
+        band_pixels = crop[band].astype(np.float32)  # (n, 3)
         # Where the band has the island's colour it is grain or tone everywhere: a mosaic may
         # end at an ink line, but a flat fill continues as flat paint. Most of the band has its
         # colour, and so does most of the ring the island touches (a panel framed in ink is
         # surrounded by ink).
-        foreign = np.abs(crop - crop[island].mean(axis=0)).max(axis=-1) > _ALIKE
-        alike = band & ~foreign
-        if np.count_nonzero(alike) < _ALIKE_SHARE * np.count_nonzero(band):
+        alike = np.abs(band_pixels - colour).max(axis=-1) <= _ALIKE  # (n,)
+        if np.count_nonzero(alike) < _ALIKE_SHARE * alike.size:
             continue
-        if textured[y0:y1, x0:x1][alike].mean() < _BAND_TEXTURE:
+        if textured[y0:y1, x0:x1][band][alike].mean() < _BAND_TEXTURE:
             continue
         # Grain and tone are even; JPEG's ringing on flat paint beside edges is strong at the
         # edges and fades within a few pixels, leaving much of the band at under half its median.
-        ripple = spread[y0:y1, x0:x1][alike]
+        ripple = spread[y0:y1, x0:x1][band][alike]
         if (ripple < 0.5 * np.median(ripple)).mean() > _UNEVEN:
             continue
         ring = cv2.dilate(island.view(np.uint8), _RING).astype(bool) & ~island
-        if foreign[ring].mean() > _RING_FOREIGN:
+        if np.mean(np.abs(crop[ring].astype(np.float32) - colour).max(axis=-1) > _ALIKE) > _RING_FOREIGN:
             continue
-        if np.abs(crop[island].mean(axis=0) - np.median(crop[band], axis=0)).max() > TEXTURE_MATCH:
+        if np.abs(colour - np.median(band_pixels, axis=0)).max() > TEXTURE_MATCH:
             continue
         if level > 0:
             finds.extend(
@@ -164,6 +170,21 @@ def _islands(image: np.ndarray, spread: np.ndarray, *, level: int, min_block: in
         full[y0:y1, x0:x1] = from_cells(cells, (y1 - y0, x1 - x0), b, (py, px))
         finds.append(Find(mask=full, block=b, phase=(int((py + y0) % b), int((px + x0) % b)), junctions=0))
     return finds
+
+
+def _textured_around(textured: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """float (n,): per component (``stats`` of connectedComponentsWithStats), the textured share
+    of its bounding box grown by _BAND_FAR px, less its own pixels: a cheap bound that drops the
+    many flat fills a page has (their surroundings are mostly flat too) before any per-island
+    work. The band test needs at least _ALIKE_SHARE * _BAND_TEXTURE of the band textured."""
+    h, w = textured.shape
+    total = cv2.integral(textured.view(np.uint8))  # (h+1, w+1)
+    x, y, bw, bh, area = (stats[:, i].astype(np.int64) for i in range(5))
+    # Clipped both ways: an empty label (0, when every pixel is in a component) has a bogus box.
+    x0, y0 = np.clip(x - _BAND_FAR, 0, w), np.clip(y - _BAND_FAR, 0, h)
+    x1, y1 = np.clip(x + bw + _BAND_FAR, x0, w), np.clip(y + bh + _BAND_FAR, y0, h)
+    count = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+    return count / np.maximum((y1 - y0) * (x1 - x0) - area, 1)
 
 
 def _lossy_find(
