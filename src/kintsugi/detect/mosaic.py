@@ -32,7 +32,8 @@ class Region:
 
 @dataclass
 class Detection:
-    """mask: bool HxW, True = mosaic (whole blocks). regions: one per connected mosaic."""
+    """mask: bool HxW, True = mosaic (whole blocks; a mosaic over grain found after JPEG keeps its
+    island's own outline, its grid being only estimated). regions: one per connected mosaic."""
 
     mask: np.ndarray
     regions: list[Region] = field(default_factory=list)
@@ -68,7 +69,8 @@ def _pick(finds: list[Find]) -> list[Find]:
 
 def detect_mosaic(image: np.ndarray, *, min_block: int = 4, max_block: int = 32) -> Detection:
     """Find mosaic regions in an RGB uint8 HxWx3 image. Returns the mask (bool HxW, True =
-    mosaic, whole blocks) and one Region per connected mosaic with its block size and phase."""
+    mosaic, whole blocks but for islands found after JPEG) and one Region per connected mosaic with
+    its block size and phase."""
     check_image(image)
     check_blocks(min_block, max_block)
     h, w = image.shape[:2]
