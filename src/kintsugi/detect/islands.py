@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from kintsugi.detect.cells import TEXTURE_MATCH, Find
+from kintsugi.detect.flats import spread as flat_spread
 from kintsugi.detect.grid import changes_inside, from_cells, grid_by_purity, grid_from_energy, luma, purity, to_cells
 
 _K3 = np.ones((3, 3), np.uint8)
@@ -86,10 +87,7 @@ def texture_islands(image: np.ndarray, *, min_block: int, max_block: int) -> lis
     they are bounded by ink and other fills, not by texture, or their outline is curved.
     Islands are sought exactly flat first (a lossless mosaic), then nearly flat (JPEG leaves a
     level or few of ringing inside each block) where the first pass found none."""
-    spread = None
-    for p in cv2.split(image):
-        r = cv2.subtract(cv2.dilate(p, _K3), cv2.erode(p, _K3))
-        spread = r if spread is None else cv2.max(spread, r)
+    spread = flat_spread(image)
     finds = _islands(image, spread, level=0, min_block=min_block, max_block=max_block)
     taken = np.zeros(image.shape[:2], bool)
     for f in finds:
@@ -130,7 +128,8 @@ def _islands(image: np.ndarray, spread: np.ndarray, *, level: int, min_block: in
         band &= ~near.astype(bool)
         if np.count_nonzero(band) < 16:
             continue
-        if (spread[y0:y1, x0:x1][band] > _BAND_STRONG).mean() > _BAND_STRONG_SHARE:
+        band_ripple = spread[y0:y1, x0:x1][band]
+        if (band_ripple > _BAND_STRONG).mean() > _BAND_STRONG_SHARE:
             continue  # ink lines, lettering or hard edges, and their JPEG ringing: not grain
         crop = image[y0:y1, x0:x1]
         colour = crop[island].astype(np.float32).mean(axis=0)
@@ -146,7 +145,7 @@ def _islands(image: np.ndarray, spread: np.ndarray, *, level: int, min_block: in
             continue
         # Grain and tone are even; JPEG's ringing on flat paint beside edges is strong at the
         # edges and fades within a few pixels, leaving much of the band at under half its median.
-        ripple = spread[y0:y1, x0:x1][band][alike]
+        ripple = band_ripple[alike]
         if (ripple < 0.5 * np.median(ripple)).mean() > _UNEVEN:
             continue
         ring = cv2.dilate(island.view(np.uint8), _RING).astype(bool) & ~island
@@ -217,7 +216,7 @@ def _lossy_find(
     hull = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
     if area < _LOSSY_SOLIDITY * hull:
         return []
-    crop_luma = luma(image[y0 : y0 + h, x0 : x0 + w]).astype(np.float32)
+    crop_luma = luma(image[y0 : y0 + h, x0 : x0 + w])
     ex = np.abs(np.diff(crop_luma, axis=1)) * (island[:, 1:] & island[:, :-1])
     ey = np.abs(np.diff(crop_luma, axis=0)) * (island[1:] & island[:-1])
     ex[:, (x0 + np.arange(ex.shape[1]) + 1) % 8 == 0] = 0  # JPEG's block edges
