@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from synthetic import load, save
+from synthetic import jpeg_roundtrip, load, save
 
 from kintsugi import cli, repair
 from kintsugi.detect import KINDS, check_kinds, detect_censors, find_solid_bars, find_translucent_bars
@@ -162,6 +162,33 @@ def test_bar_merged_with_strokes_of_its_colour_is_found_mostly():
             assert {c.kind for c in found.censors} <= {"bar"}
             found_well += bool(found.censors) and iou(found.mask(), truth) >= 0.9
     assert found_well >= 11
+
+
+@pytest.mark.parametrize("colour", [(50, 190, 10), (250, 20, 90), (15, 15, 205)], ids=["green", "red", "blue"])
+@pytest.mark.parametrize("angle", [0.0, 27.0])
+def test_saturated_bar_after_jpeg_is_found(colour, angle):
+    # JPEG's half-resolution chroma bleeds a saturated bar's rim by 40-60 levels in one channel;
+    # its luma holds, and so does the bar.
+    image = busy_art(seed=3)
+    corners = bar((110, 80), (110, 18), angle)
+    truth = polygon_mask(corners, image.shape[:2])
+    image[truth] = colour
+    found = find_solid_bars(jpeg_roundtrip(image, quality=85))
+    assert len(found) == 1
+    assert iou(found[0].mask(image.shape[:2]), truth) >= 0.9
+
+
+def test_white_bar_ends_at_a_pale_tint_in_lossless_art():
+    # Pale yellow differs from white in one channel (35 levels), as JPEG's chroma error does;
+    # in lossless art the bar must still stop where the tint begins.
+    image = busy_art(seed=4)
+    image[40:120, 150:210] = (255, 255, 220)
+    truth = np.zeros(image.shape[:2], bool)
+    truth[70:86, 40:150] = True
+    image[truth] = 255
+    found = find_solid_bars(image)
+    assert len(found) == 1
+    assert iou(found[0].mask(image.shape[:2]), truth) >= 0.95
 
 
 def test_axis_aligned_bar_is_found_to_the_pixel():

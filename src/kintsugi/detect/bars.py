@@ -49,15 +49,26 @@ from kintsugi.detect.stats import channel_max, colour_distance, median, quantile
 
 __all__ = ["Bar", "Candidate", "find_solid_bars", "polygon_mask", "solid_candidates"]
 
-# Bar pixels: within this distance (max over channels) of the bar's median colour.
+# Bar pixels: within this distance (member_distance) of the bar's median colour.
 _MEMBER = 40
 _MIN_FILL = 0.9  # share of the rectangle's pixels (and of the inside samples) of the bar's colour
+# An end whose ring beyond it is this much of the bar's colour is not where the bar ends.
+_END_SPILL = 0.5
 # Long sides: a step is a colour at least _CONTRAST from the bar's 2 px outside; a crossing, a
 # jump of _JUMP over 4 px along the side 3 px outside; uniform, within _UNIFORM of the median
 # 2.5 px outside.
 _CONTRAST = 20.0
 _JUMP = 30.0
 _UNIFORM = 20.0
+# Whether a pixel is of the bar's colour (inside it, along it and in its ring): the largest of its
+# luma and chroma (BT.601, as JPEG stores them) differences, chroma at 3/4 weight. JPEG keeps
+# chroma at half resolution and quantises it harder: after q85 a saturated bar's rim bleeds 40-60
+# levels into one RGB channel while its luma holds (on validation bars of RGB spread >= 150, 7 of
+# 12 filled under 90% of their rectangle by the RGB distance, none by this one).
+_MEMBER_MATRIX = np.array(
+    [[0.299, 0.587, 0.114], [-0.168736 * 0.75, -0.331264 * 0.75, 0.375], [0.375, -0.418688 * 0.75, -0.081312 * 0.75]],
+    np.float32,
+)
 
 
 @dataclass(frozen=True)
@@ -107,34 +118,45 @@ def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidat
     if centre_line.shape[0] < 8:
         return None
     middle = median(centre_line, axis=0)
-    if np.mean(channel_max(np.abs(centre_line - middle)) <= _MEMBER / 2) < _MIN_FILL:
+    if np.mean(member_distance(centre_line, middle, lossy=True) <= _MEMBER / 2) < _MIN_FILL:
         return None
     inside = _interior(image, frame)
     if inside.shape[0] < 16:
         return None
     colour = median(inside, axis=0)
-    if np.mean(channel_max(np.abs(inside - colour)) <= _MEMBER / 2) < _MIN_FILL:
+    # An exact colour up to its edges (lossless art) is judged by its RGB channels; one that is
+    # not (JPEG bleeds a bar's rim), by luma and chroma (member_distance).
+    per_line = inside.shape[0] // _offsets(frame).size
+    rim = np.concatenate([inside[:per_line], inside[-per_line:]])  # the lines 1.5 px inside each side
+    lossy = bool(np.mean(channel_max(np.abs(rim - colour)) <= 1) < 0.5)
+    if np.mean(member_distance(inside, colour, lossy=lossy) <= _MEMBER / 2) < _MIN_FILL:
         return None
     sides = _side_features(image, frame, colour)
     if sides is None:
         return None
-    # A flat region's rectangle keeps its ends unless they fail (JPEG cut the flat core short
-    # of a bar's end): then, as for a frame between lines, the ends go where the colour stops.
+    # A flat region's rectangle keeps its ends unless they fail or the bar's colour runs on past
+    # one (JPEG cut the flat core short of a bar's end): then, as for a frame between lines, the
+    # ends go where the colour stops, if that fills its rectangle with less spill.
     tries = (
-        [_solid_ends(image, frame, colour)]
+        [_solid_ends(image, frame, colour, lossy=lossy)]
         if from_lines
-        else [frame, snap_ends(image, _solid_ends(image, frame, colour))]
+        else [frame, snap_ends(image, _solid_ends(image, frame, colour, lossy=lossy))]
     )
-    for frame in tries:
-        if 2 * frame.half_length >= MIN_ASPECT * 2 * frame.half_width:
-            rectangle = _rectangle_features(image, frame, colour)
-            if rectangle is not None and rectangle[0] >= _MIN_FILL:
-                break
-    else:
+    chosen = None
+    for attempt in tries:
+        if 2 * attempt.half_length >= MIN_ASPECT * 2 * attempt.half_width:
+            features = _rectangle_features(image, attempt, colour, lossy=lossy)
+            if features is not None and features[0] >= _MIN_FILL:
+                if chosen is None or features[2] < chosen[1][2]:
+                    chosen = (attempt, features)
+                if features[2] < _END_SPILL:
+                    break
+    if chosen is None:
         return None
+    frame, rectangle = chosen
     # Crossings per 100 px of length: counts grow with a bar's length, evidence does not.
     per_100px = [100 * c / (2 * frame.half_length) for c in sides[4:6]]
-    junctions = _junction_features(image, frame, colour=colour, noise=rectangle[-1])
+    junctions = _junction_features(image, frame, colour=colour, noise=rectangle[-1], lossy=lossy)
     spread = float(np.std(inside))
     features = np.array(
         [*sides[:4], *per_100px, *sides[6:], *rectangle, float(from_lines), spread, *junctions, 2 * frame.half_width]
@@ -147,25 +169,29 @@ def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidat
 def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
     """N x 3 samples on lines 1 px apart across the bar, from 1.5 px inside one long side to
     1.5 px inside the other."""
-    offsets = np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
+    offsets = _offsets(frame)
     if offsets.size == 0:
         return np.zeros((0, 3), np.float32)
     base = np.stack(frame.side_points(-frame.half_width, side=1), axis=-1)  # n x 2 on the centre line
     return sample_across(image, base, frame.v, offsets).reshape(-1, 3)
 
 
-def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray) -> Frame:
+def _offsets(frame: Frame) -> np.ndarray:
+    return np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
+
+
+def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray, *, lossy: bool) -> Frame:
     """Short sides where at least two of three lines along the bar leave its colour."""
     reach = 2 * frame.half_width + 40
     t = np.arange(-frame.half_length - reach, frame.half_length + reach + 1e-6, 1.0)
     votes = np.zeros(t.size, np.int32)
     for offset in (-(frame.half_width - 1.5), 0.0, frame.half_width - 1.5):
         p = frame.centre + t[:, None] * frame.u + offset * frame.v
-        votes += channel_max(np.abs(sample(image, p[:, 0], p[:, 1]) - colour)) <= _MEMBER / 2
+        votes += member_distance(sample(image, p[:, 0], p[:, 1]), colour, lossy=lossy) <= _MEMBER / 2
     return run_through_middle(frame, t, votes >= 2)
 
 
-def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> list[float] | None:
+def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray, *, lossy: bool) -> list[float] | None:
     """[fill, end spill (lower, higher), side spill, noise]: the share of the rectangle's pixels
     of the bar colour (within _MEMBER), the shares of the ring 1-3 px outside beyond each end and
     beside the long sides that are of it too (a highlight tapers, a stretch of a thick outline or
@@ -184,7 +210,7 @@ def _rectangle_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> 
     grown = cv2.dilate(inside.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ring = grown & ~near
-    distance = colour_distance(crop, colour)
+    distance = member_distance(crop, colour, lossy=lossy)
     noise = float(quantile(distance[inside], 0.9))
     member = distance <= _member_tolerance(noise)
     # Each ring pixel's position along the bar: beyond either end, or beside a long side.
@@ -223,7 +249,9 @@ def _side_features(image: np.ndarray, frame: Frame, colour: np.ndarray) -> list[
     return [shares[a], shares[b], uniform[a], uniform[b], crossings[a], crossings[b], contrast[a], contrast[b]]
 
 
-def _junction_features(image: np.ndarray, frame: Frame, *, colour: np.ndarray, noise: float) -> list[float]:
+def _junction_features(
+    image: np.ndarray, frame: Frame, *, colour: np.ndarray, noise: float, lossy: bool
+) -> list[float]:
     """[corner spill, longest spill run]: where strokes of the bar's own colour meet its long
     sides (1.5 px out). A side of an outlined box or a panel border turns a corner into the
     next side at its ends (the share of the bar colour beside a long side within one thickness
@@ -236,13 +264,27 @@ def _junction_features(image: np.ndarray, frame: Frame, *, colour: np.ndarray, n
     lines = [frame.side_points(1.5, side=side) for side in (-1, 1)]
     corner, run = 0.0, 0.0
     for near in sample_lines(image, lines).reshape(2, lines[0][0].size, 3):
-        member = channel_max(np.abs(near - colour)) <= tol
+        member = member_distance(near, colour, lossy=lossy) <= tol
         corner = max(corner, float(member[:reach].mean()), float(member[-reach:].mean()))
         edges = np.diff(np.concatenate([[0], member.astype(np.int8), [0]]))
         starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
         if starts.size:
             run = max(run, float((stops - starts).max()) / thick)
     return [corner, run]
+
+
+def member_distance(values: np.ndarray, colour: np.ndarray, *, lossy: bool) -> np.ndarray:
+    """float32 (...): how far RGB ``values`` (... x 3; float32, or an RGB uint8 image) lie from
+    ``colour`` (3,): the largest channel difference, or with ``lossy`` the largest absolute
+    difference of luma and weighted chroma (_MEMBER_MATRIX). Lossless art keeps the stricter
+    RGB test: a pale tint beside a white bar differs from it mostly in one channel, as JPEG's
+    chroma error does."""
+    if not lossy:
+        if values.dtype == np.uint8:
+            return colour_distance(values, np.asarray(colour, np.float32))
+        return channel_max(np.abs(values - colour))
+    difference = values.astype(np.float32) - np.asarray(colour, np.float32)
+    return channel_max(np.abs(difference @ _MEMBER_MATRIX.T))
 
 
 def _member_tolerance(noise: float) -> float:
