@@ -22,9 +22,9 @@ from kintsugi.regions import Box
 KINDS = ("mosaic", "bar", "translucent")
 # What is found when no kinds are asked for. Bars are opt-in (--kinds) until they measure well:
 # on the validation split (benchmarks/censors.py) all kinds flag drawn shapes (a sign's slash,
-# a cage's bars, a chart's bars; drop shadows and bevels for translucent bars) on 3.1% of the
-# clean images (5.1% after JPEG q85), and solid bars reach IoU >= 0.9 on 61% of the images with
-# bars (38% at q85), translucent bars on 34% (22%); `inpaint --auto` would paint over what they flag.
+# a cage's bars, a chart's bars; drop shadows and bevels for translucent bars) on 2.0% of the
+# clean images (4.1% after JPEG q85), and solid bars reach IoU >= 0.9 on 62% of the images with
+# bars (47% at q85), translucent bars on 35% (23%); `inpaint --auto` would paint over what they flag.
 DEFAULT_KINDS = ("mosaic",)
 
 
