@@ -9,7 +9,7 @@ from synthetic import jpeg_roundtrip, load, save
 
 from kintsugi import cli, repair
 from kintsugi.detect import KINDS, check_kinds, detect_censors, find_solid_bars, find_translucent_bars
-from kintsugi.detect.bars import polygon_mask
+from kintsugi.detect.bars import member_distance, polygon_mask
 
 
 def busy_art(height: int = 160, width: int = 220, *, seed: int = 0) -> np.ndarray:
@@ -322,3 +322,15 @@ def test_polygon_pixels_are_the_pixels_under_the_polygon_mask(seed):
     frame = Frame(rng.uniform(-10, 90, 2), u, v, rng.uniform(0.5, 40), rng.uniform(0.5, 12))
     expected = image[polygon_mask(frame.corners(), image.shape[:2])]
     assert polygon_pixels(image, frame.corners()).tobytes() == expected.tobytes()
+
+
+def test_member_distance_lossless_is_rgb_and_lossy_forgives_chroma():
+    colour = np.array([50.0, 190.0, 10.0], np.float32)
+    values = np.array([[60, 200, 20], [50, 190, 63], [90, 150, 10]], np.float32)
+    assert np.allclose(member_distance(values, colour, lossy=False), [10, 53, 40])
+    lossy = member_distance(values, colour, lossy=True)
+    assert abs(lossy[0] - 10) < 0.01  # a grey shift is a luma shift of its size
+    assert lossy[1] < 20  # JPEG's chroma bleed into one channel (53 levels of blue)
+    assert lossy[2] > 20  # a different colour of about the same luma stays apart
+    image = np.array([[[60, 200, 20], [50, 190, 63]]], np.uint8)
+    assert np.array_equal(member_distance(image, colour, lossy=False), [[10, 53]])

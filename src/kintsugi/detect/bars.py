@@ -65,10 +65,8 @@ _UNIFORM = 20.0
 # chroma at half resolution and quantises it harder: after q85 a saturated bar's rim bleeds 40-60
 # levels into one RGB channel while its luma holds (on validation bars of RGB spread >= 150, 7 of
 # 12 filled under 90% of their rectangle by the RGB distance, none by this one).
-_MEMBER_MATRIX = np.array(
-    [[0.299, 0.587, 0.114], [-0.168736 * 0.75, -0.331264 * 0.75, 0.375], [0.375, -0.418688 * 0.75, -0.081312 * 0.75]],
-    np.float32,
-)
+_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_MEMBER_MATRIX = (_YCBCR * np.array([1.0, 0.75, 0.75])[:, None]).astype(np.float32)
 
 
 @dataclass(frozen=True)
