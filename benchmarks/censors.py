@@ -94,22 +94,29 @@ def green_left(painted: np.ndarray, hole: np.ndarray, *, art: np.ndarray) -> int
     return int(np.count_nonzero(left))
 
 
-def hidden_bars(art: np.ndarray, image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
-    """(bool HxW, count): the drawn bars with a long side that cannot be seen, because over
-    more than half of its length the art just outside it (1.5 px) is within 8 levels of the
-    bar's colour (a white bar along white paper: the bar and the paper make one white shape,
-    and nothing in the image says where the bar's side is). Bars are apart (draw_bars keeps 4 px
-    between them), so each is one connected component of ``truth``."""
-    from kintsugi.detect.rects import Frame, sample
+def drawn_bars(truth: np.ndarray):
+    """(bool HxW, Frame) for each drawn bar of ``truth``: bars are apart (draw_bars keeps 4 px
+    between them), so each is one connected component; the frame spans its pixels' edges."""
+    from kintsugi.detect.rects import Frame
 
-    hidden = np.zeros(truth.shape, bool)
     count, labels = cv2.connectedComponents(truth.view(np.uint8), connectivity=8)
-    n = 0
     for k in range(1, count):
         bar = labels == k
         points = np.column_stack(np.nonzero(bar)[::-1]).astype(np.float32)
         frame = Frame.from_rect(cv2.minAreaRect(points))
-        frame = Frame(frame.centre, frame.u, frame.v, frame.half_length + 0.5, frame.half_width + 0.5)
+        yield bar, Frame(frame.centre, frame.u, frame.v, frame.half_length + 0.5, frame.half_width + 0.5)
+
+
+def hidden_bars(art: np.ndarray, image: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int]:
+    """(bool HxW, count): the drawn bars with a long side that cannot be seen, because over
+    more than half of its length the art just outside it (1.5 px) is within 8 levels of the
+    bar's colour (a white bar along white paper: the bar and the paper make one white shape,
+    and nothing in the image says where the bar's side is)."""
+    from kintsugi.detect.rects import sample
+
+    hidden = np.zeros(truth.shape, bool)
+    n = 0
+    for bar, frame in drawn_bars(truth):
         colour = np.median(image[bar], axis=0)
         seen = [
             np.mean(np.abs(sample(art, *frame.side_points(1.5, side=side)) - colour).max(axis=-1) >= 8)
@@ -126,16 +133,11 @@ def flat_sided_bars(art: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int
     vary (the art 1.5 px outside both sides: std under 12 levels, max over channels). Over flat
     art a blend in = k*out + b is one colour for any opacity: k is not pinned down, and the bar
     is a flat rectangle of another colour, which a drawn one is too."""
-    from kintsugi.detect.rects import Frame, sample
+    from kintsugi.detect.rects import sample
 
     flat = np.zeros(truth.shape, bool)
-    count, labels = cv2.connectedComponents(truth.view(np.uint8), connectivity=8)
     n = 0
-    for k in range(1, count):
-        bar = labels == k
-        points = np.column_stack(np.nonzero(bar)[::-1]).astype(np.float32)
-        frame = Frame.from_rect(cv2.minAreaRect(points))
-        frame = Frame(frame.centre, frame.u, frame.v, frame.half_length + 0.5, frame.half_width + 0.5)
+    for bar, frame in drawn_bars(truth):
         outside = np.concatenate([sample(art, *frame.side_points(1.5, side=side)) for side in (-1, 1)])
         if outside.std(axis=0).max() < 12:
             flat |= bar
