@@ -38,11 +38,11 @@ FEATURES = (
     "crossings_u",
     "contrast_v",  # median distance from the bar colour 2 px out
     "contrast_u",
-    "fill",  # share of the rectangle within 40 levels of the colour
+    "fill",  # share of the rectangle within 40 levels of the colour (bars.member_distance)
     "end_spill_lo",  # share of the ring beyond each end of the bar's colour (lower, higher)
     "end_spill_hi",
     "side_spill",  # the same beside the long sides
-    "noise_q90",  # 90th percentile of the inside's distance from the colour
+    "noise_q90",  # 90th percentile of the inside's distance from the colour (the same distance)
     "from_lines",  # 1: the candidate came from a pair of parallel edges, 0: from a flat region
     "interior_std",  # standard deviation of the inside samples
     "corner_spill",  # the bar colour beside a long side near an end (a box's side turns a corner)

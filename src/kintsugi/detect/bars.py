@@ -116,6 +116,7 @@ def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidat
     if centre_line.shape[0] < 8:
         return None
     middle = median(centre_line, axis=0)
+    # Whether the colour is exact is not known yet: the forgiving test here, the inside's below.
     if np.mean(member_distance(centre_line, middle, lossy=True) <= _MEMBER / 2) < _MIN_FILL:
         return None
     inside = _interior(image, frame)
