@@ -34,6 +34,7 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -47,6 +48,7 @@ from mosaic import case_rng, detection_case, flat_beside, iou_ignoring, make_reg
 
 from kintsugi import engine, masks, repair  # noqa: E402
 from kintsugi.detect import DEFAULT_KINDS, KINDS, detect_censors  # noqa: E402
+from kintsugi.detect.rects import Frame, sample  # noqa: E402
 from kintsugi.training.synth_bars import draw_bars, page_structures  # noqa: E402
 from kintsugi.training.synth_mosaic import apply_mosaic, jpeg_roundtrip  # noqa: E402
 
@@ -94,11 +96,9 @@ def green_left(painted: np.ndarray, hole: np.ndarray, *, art: np.ndarray) -> int
     return int(np.count_nonzero(left))
 
 
-def drawn_bars(truth: np.ndarray):
+def drawn_bars(truth: np.ndarray) -> Iterator[tuple[np.ndarray, Frame]]:
     """(bool HxW, Frame) for each drawn bar of ``truth``: bars are apart (draw_bars keeps 4 px
     between them), so each is one connected component; the frame spans its pixels' edges."""
-    from kintsugi.detect.rects import Frame
-
     count, labels = cv2.connectedComponents(truth.view(np.uint8), connectivity=8)
     for k in range(1, count):
         bar = labels == k
@@ -112,8 +112,6 @@ def hidden_bars(art: np.ndarray, image: np.ndarray, truth: np.ndarray) -> tuple[
     more than half of its length the art just outside it (1.5 px) is within 8 levels of the
     bar's colour (a white bar along white paper: the bar and the paper make one white shape,
     and nothing in the image says where the bar's side is)."""
-    from kintsugi.detect.rects import sample
-
     hidden = np.zeros(truth.shape, bool)
     n = 0
     for bar, frame in drawn_bars(truth):
@@ -133,8 +131,6 @@ def flat_sided_bars(art: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, int
     vary (the art 1.5 px outside both sides: std under 12 levels, max over channels). Over flat
     art a blend in = k*out + b is one colour for any opacity: k is not pinned down, and the bar
     is a flat rectangle of another colour, which a drawn one is too."""
-    from kintsugi.detect.rects import sample
-
     flat = np.zeros(truth.shape, bool)
     n = 0
     for bar, frame in drawn_bars(truth):
