@@ -119,14 +119,14 @@ def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidat
     # Whether the colour is exact is not known yet: the forgiving test here, the inside's below.
     if np.mean(member_distance(centre_line, middle, lossy=True) <= _MEMBER / 2) < _MIN_FILL:
         return None
-    inside = _interior(image, frame)
+    lines = _interior(image, frame)  # offsets x n x 3
+    inside = lines.reshape(-1, 3)
     if inside.shape[0] < 16:
         return None
     colour = median(inside, axis=0)
     # An exact colour up to its edges (lossless art) is judged by its RGB channels; one that is
     # not (JPEG bleeds a bar's rim), by luma and chroma (member_distance).
-    per_line = inside.shape[0] // _offsets(frame).size
-    rim = np.concatenate([inside[:per_line], inside[-per_line:]])  # the lines 1.5 px inside each side
+    rim = lines[[0, -1]].reshape(-1, 3)  # the lines 1.5 px inside each side
     lossy = bool(np.mean(channel_max(np.abs(rim - colour)) <= 1) < 0.5)
     if np.mean(member_distance(inside, colour, lossy=lossy) <= _MEMBER / 2) < _MIN_FILL:
         return None
@@ -166,17 +166,13 @@ def _candidate(image: np.ndarray, frame: Frame, *, from_lines: bool) -> Candidat
 
 
 def _interior(image: np.ndarray, frame: Frame) -> np.ndarray:
-    """N x 3 samples on lines 1 px apart across the bar, from 1.5 px inside one long side to
-    1.5 px inside the other."""
-    offsets = _offsets(frame)
+    """Samples (lines x n x 3) on lines 1 px apart along the bar, from 1.5 px inside one long
+    side to 1.5 px inside the other."""
+    offsets = np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
     if offsets.size == 0:
-        return np.zeros((0, 3), np.float32)
+        return np.zeros((0, 0, 3), np.float32)
     base = np.stack(frame.side_points(-frame.half_width, side=1), axis=-1)  # n x 2 on the centre line
-    return sample_across(image, base, frame.v, offsets).reshape(-1, 3)
-
-
-def _offsets(frame: Frame) -> np.ndarray:
-    return np.arange(-(frame.half_width - 1.5), frame.half_width - 1.5 + 1e-6, 1.0)
+    return sample_across(image, base, frame.v, offsets)
 
 
 def _solid_ends(image: np.ndarray, frame: Frame, colour: np.ndarray, *, lossy: bool) -> Frame:
