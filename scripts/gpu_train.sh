@@ -2,7 +2,7 @@
 # Train on a lent GPU machine for a fixed time and leave the checkpoint in $OUT (the device
 # tool brings $OUT back). Prepare here first, then send data/pack along with the tree:
 #
-#   python -m kintsugi.training.pack --data data/cache --out data/pack --mib 40
+#   python -m kintsugi.training.pack --data data/cache --out data/pack --mib 24
 #   run(command="bash scripts/gpu_train.sh", carry=["data/pack"], timeout_s=660)
 #
 # Default: fine-tune the shipped run (runs/inpaint3) on 256 px crops with B&W manga pages, bf16

@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from kintsugi.training import export, train  # noqa: E402
+from kintsugi.training import checkpoint, export, train  # noqa: E402
 from kintsugi.training.model import NetConfig, PartialConv2d, build  # noqa: E402
 from kintsugi.training.synth_art import generate  # noqa: E402
 from kintsugi.training.synth_masks import FAMILIES, random_mask  # noqa: E402
@@ -212,3 +212,21 @@ def test_a_pack_fits_its_budget_and_trains_with_worker_processes(tiny_cache, tmp
     train.main([*argv, "--val-every", "1", "--threads", "1", "--widths", "4,6,8,8,8", "--max-steps", "2"])
     train.main([*argv, "--max-steps", "3", "--workers", "1", "--device", "cpu"])
     assert train.load_checkpoint(run / "ckpt.pt")["step"] == 3
+
+
+def test_bar_network_trains_resumes_and_exports(tiny_cache, tmp_path):
+    from kintsugi.training import train_barnet
+
+    run = tmp_path / "bars"
+    common = ["--out", str(run), "--minutes", "5", "--data", str(tiny_cache)]
+    shape = ["--batch", "2", "--size", "32", "--val-n", "2", "--val-every", "1", "--threads", "1"]
+    train_barnet.main([*common, *shape, "--max-steps", "2", "--widths", "4,6,8,8,8", "--res-blocks", "0,1,0,1,1"])
+    train_barnet.main([*common, "--max-steps", "3"])  # resumes with the checkpoint's shape
+    state = checkpoint.load(run / "ckpt.pt")
+    assert state["step"] == 3 and set(state) == {"config", "ema", "step", "elapsed"}
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3] and all(0 <= r["iou_solid"] <= 1 for r in log)
+    onnx_path = tmp_path / "barnet.onnx"
+    export.main([str(run / "ckpt.pt"), str(onnx_path)])
+    meta = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert meta["arch"] == "barnet" and meta["step"] == 3 and meta["parity_max_abs"] <= export.PARITY_TOL

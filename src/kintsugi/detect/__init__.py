@@ -11,6 +11,8 @@ Modules, each with one job:
   flats     solid-bar candidates from flat regions
   bars      solid bars: flat bar-shaped candidates and their evidence
   bar_score the learned score that decides which candidates are censor bars
+  barnet    the bar segmentation network's blobs, placed as bars on the picture (used
+            when weights/barnet.onnx is installed; none ships yet)
   translucent  translucent bars (a flat colour at constant opacity): a package, blend (the
             relation across an edge) and grow (frames grown from one straight side)
   censors   detect_censors: every kind at once, each region named by kind

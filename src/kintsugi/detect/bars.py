@@ -287,3 +287,10 @@ def _member_tolerance(noise: float) -> float:
     inside's noise (its 90th-percentile distance): exact in PNG (a white bar ends against light
     grey art), a few levels in JPEG."""
     return float(np.clip(3 * noise + 8, 10, _MEMBER))
+
+
+def place(image: np.ndarray, frame: Frame) -> Bar | None:
+    """The solid bar on ``frame`` (its sides already near the bar's) if it passes the hard tests,
+    unscored: for frames another detector proposes (kintsugi.detect.barnet)."""
+    candidate = _candidate(image, frame, from_lines=False)
+    return None if candidate is None else candidate.bar

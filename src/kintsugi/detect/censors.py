@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kintsugi.detect import barnet
 from kintsugi.detect.bars import find_solid_bars
 from kintsugi.detect.grid import check_image
 from kintsugi.detect.mosaic import detect_mosaic
-from kintsugi.detect.rects import line_frames, straight_lines
+from kintsugi.detect.rects import Bar, line_frames, straight_lines
 from kintsugi.detect.translucent import find_translucent_bars
 from kintsugi.regions import Box
 
@@ -100,6 +101,22 @@ def check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     return chosen
 
 
+def find_bars(image: np.ndarray, *, kinds: Iterable[str]) -> list[Bar]:
+    """Solid and translucent bars of ``kinds``: where the bar network (kintsugi.detect.barnet)
+    sees them, placed on the picture; without its weights, the signal-processing detectors
+    (kintsugi.detect.bars, kintsugi.detect.translucent)."""
+    chosen = set(kinds)
+    if barnet.is_available():
+        return [bar for bar in barnet.network_bars(image) if bar.kind in chosen]
+    # Both kinds of bar start from the same straight edges: found once.
+    lines = straight_lines(image)
+    frames = line_frames(image, lines)
+    bars = find_solid_bars(image, frames) if "bar" in chosen else []
+    if "translucent" in chosen:
+        bars += find_translucent_bars(image, frames, lines=lines)
+    return bars
+
+
 def detect_censors(image: np.ndarray, *, kinds: Iterable[str] | None = None) -> Censors:
     """Find censors of the given ``kinds`` (default: DEFAULT_KINDS) in ``image`` (RGB uint8 HxWx3)."""
     check_image(image)
@@ -113,14 +130,7 @@ def detect_censors(image: np.ndarray, *, kinds: Iterable[str] | None = None) -> 
             crop = detection.mask[region.box.slices]
             found.censors.append(Censor("mosaic", region.box, crop.copy(), block=region.block, phase=region.phase))
         taken |= detection.mask
-    # Both kinds of bar start from the same straight edges: found once.
-    lines = straight_lines(image) if {"bar", "translucent"} & set(chosen) else []
-    frames = line_frames(image, lines)
-    bars = []
-    if "bar" in chosen:
-        bars += find_solid_bars(image, frames)
-    if "translucent" in chosen:
-        bars += find_translucent_bars(image, frames, lines=lines)
+    bars = find_bars(image, kinds=chosen) if {"bar", "translucent"} & set(chosen) else []
     for bar in bars:
         mask = bar.mask(shape)
         if np.count_nonzero(mask & taken) > 0.3 * np.count_nonzero(mask):

@@ -66,6 +66,8 @@ def box_of(corners: np.ndarray, shape: tuple[int, int]) -> Box:
 def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Bilinear samples (N x 3 float32) of an RGB image at float coordinates (any shape, N in all)."""
     n = xs.size
+    if n == 0:
+        return np.zeros((0, 3), np.float32)  # a frame too short to sample along
     if n <= _SAMPLE_ROW:
         mx, my = xs.astype(np.float32).reshape(1, n), ys.astype(np.float32).reshape(1, n)
     else:

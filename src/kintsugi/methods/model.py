@@ -1,7 +1,8 @@
 """Our learned fillers, run with ONNX Runtime (no torch at run time).
 
 The networks are trained by `kintsugi.training` and exported, with a parity check, to
-`kintsugi/weights/{inpaint,mosaic}.onnx`. Sessions are built once per process and shared: ONNX
+`kintsugi/weights/{inpaint,mosaic}.onnx` (and the bar segmentation network's `barnet.onnx`,
+used by kintsugi.detect.barnet, when one ships). Sessions are built once per process and shared: ONNX
 Runtime's `run` is safe to call from several threads at once.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 from kintsugi.errors import MethodError
 from kintsugi.methods import classical
 
-KINDS = ("inpaint", "mosaic")
+KINDS = ("inpaint", "mosaic", "barnet")
 MULTIPLE = 16  # the networks downsample 4 times: inputs are padded to a multiple of 16
 
 

@@ -3,7 +3,9 @@
     python -m kintsugi.training.export runs/inpaint/ckpt.pt src/kintsugi/weights/inpaint.onnx
 
 The graph takes image (1,3,H,W) float [0,1] (already prefilled in the hole) and mask (1,1,H,W)
-float (1 = hole), with dynamic H and W (multiples of 16), and returns (1,3,H,W) in [0,1].
+float (1 = hole), with dynamic H and W (multiples of 16), and returns (1,3,H,W) in [0,1]. The bar
+network's graph (a checkpoint of kintsugi.training.train_barnet) takes image alone and returns
+probabilities (1,2,H,W): solid bars, translucent bars.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from torch import nn
 
 from kintsugi.training.model import NetConfig, build
 from kintsugi.training.train import config_from_dict, load_checkpoint
+from kintsugi.training.train_barnet import config_from_dict as bar_config_from_dict
 
 PARITY_TOL = 1e-4  # max abs difference in [0,1] units; far below one 8-bit level (0.0039)
 
@@ -32,6 +35,43 @@ class Clamped(nn.Module):
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.net(image, mask).clamp(0.0, 1.0)
+
+
+class Probabilities(nn.Module):
+    """The shipped bar graph gives probabilities: image (1,3,H,W) → (1,2,H,W) in [0,1]."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(image))
+
+
+def export_barnet(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        Probabilities(net).eval(),
+        (torch.rand(1, 3, *probe_hw),),
+        str(path),
+        input_names=["image"],
+        output_names=["probability"],
+        dynamic_axes={"image": {2: "height", 3: "width"}, "probability": {2: "height", 3: "width"}},
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def parity_barnet(net: nn.Module, path: Path, *, sizes: tuple[tuple[int, int], ...] = ((64, 96), (128, 80))) -> float:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    gen = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for h, w in sizes:
+        image = torch.rand(1, 3, h, w, generator=gen)
+        with torch.no_grad():
+            ref = Probabilities(net).eval()(image).numpy()
+        worst = max(worst, float(np.abs(sess.run(None, {"image": image.numpy()})[0] - ref).max()))
+    return worst
 
 
 def export(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) -> None:
@@ -73,7 +113,8 @@ def parity(net: nn.Module, path: Path, *, sizes: tuple[tuple[int, int], ...] = (
 
 
 def net_from_checkpoint(state: dict) -> tuple[nn.Module, NetConfig]:
-    cfg = config_from_dict(dict(state["config"]))
+    config = dict(state["config"])
+    cfg = (bar_config_from_dict if config["net"]["arch"] == "barnet" else config_from_dict)(config)
     net = build(cfg.net)
     net.load_state_dict(state["ema"])
     return net.eval(), cfg.net
@@ -86,8 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     state = load_checkpoint(args.checkpoint)
     net, net_cfg = net_from_checkpoint(state)
-    export(net, args.onnx)
-    err = parity(net, args.onnx)
+    barnet = net_cfg.arch == "barnet"
+    (export_barnet if barnet else export)(net, args.onnx)
+    err = (parity_barnet if barnet else parity)(net, args.onnx)
     if err > PARITY_TOL:
         raise SystemExit(f"parity check failed: max |onnx - torch| = {err:.2e} > {PARITY_TOL:.0e}")
     meta = {

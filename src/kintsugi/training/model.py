@@ -27,8 +27,8 @@ from torch import nn
 
 @dataclass
 class NetConfig:
-    arch: str = "fillnet"  # "fillnet" | "pconv"
-    task: str = "inpaint"  # "inpaint" | "mosaic"
+    arch: str = "fillnet"  # "fillnet" | "pconv" | "barnet"
+    task: str = "inpaint"  # "inpaint" | "mosaic" | "bars" (barnet)
     widths: tuple[int, ...] = (16, 32, 64, 96, 128)  # per scale 1, 1/2, 1/4, 1/8, 1/16
     res_blocks: tuple[int, ...] = (0, 1, 1, 3, 3)  # residual blocks per encoder scale
 
@@ -149,7 +149,38 @@ class PConvUNet(nn.Module):
         return image * valid + out * mask
 
 
-_ARCHS = {"fillnet": FillNet, "pconv": PConvUNet}
+class BarNet(nn.Module):
+    """Censor-bar segmentation: image (B,3,H,W) in [0,1] → logits (B,2,H,W), channel 0 solid
+    bars, channel 1 translucent bars. The same U-Net body as FillNet without a mask input; its
+    1/16 scale with dilated blocks sees a 60 px bar and both of its sides at once."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.widths
+        self.stem = nn.Sequential(conv_bn(3, w[0]), nn.LeakyReLU(0.1), conv_bn(w[0], w[0]), nn.LeakyReLU(0.1))
+        self.down = nn.ModuleList()
+        for i in range(1, len(w)):
+            blocks = [ResBlock(w[i], dilation=1 if (i < 3 or j % 2 == 0) else 2) for j in range(cfg.res_blocks[i])]
+            self.down.append(nn.Sequential(conv_bn(w[i - 1], w[i], stride=2), nn.LeakyReLU(0.1), *blocks))
+        self.proj = nn.ModuleList(nn.Conv2d(w[i], w[i - 1], 1) for i in range(len(w) - 1, 0, -1))
+        self.fuse = nn.ModuleList(conv_bn(w[i - 1], w[i - 1]) for i in range(len(w) - 1, 0, -1))
+        self.head = nn.Conv2d(w[0], 2, 3, padding=1)
+        nn.init.constant_(self.head.bias, -4.0)  # bars are rare: start near p = 0.02
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = self.stem(image * 2.0 - 1.0)
+        skips = [x]
+        for stage in self.down:
+            x = stage(x)
+            skips.append(x)
+        for proj, fuse, skip in zip(self.proj, self.fuse, reversed(skips[:-1])):
+            x = F.interpolate(proj(x), scale_factor=2.0, mode="nearest") + skip
+            x = act(fuse(x))
+        return self.head(x)
+
+
+_ARCHS = {"fillnet": FillNet, "pconv": PConvUNet, "barnet": BarNet}
 
 
 def build(cfg: NetConfig) -> nn.Module:

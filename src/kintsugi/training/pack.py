@@ -1,6 +1,6 @@
 """Pack a training subset small enough to travel with the working tree to a GPU machine.
 
-    python -m kintsugi.training.pack --data data/cache --out data/pack --mib 40
+    python -m kintsugi.training.pack --data data/cache --out data/pack --mib 24
 
 Writes data/pack/{train,val}.npz: images as PNG bytes (RGBA), the longest side capped, drawn
 at random from the cache until the budget is spent; validation images are the first of the
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("data/cache"))
     ap.add_argument("--out", type=Path, default=Path("data/pack"))
-    ap.add_argument("--mib", type=float, default=40.0)
+    ap.add_argument("--mib", type=float, default=24.0)
     ap.add_argument("--max-side", type=int, default=512)
     ap.add_argument("--val", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)

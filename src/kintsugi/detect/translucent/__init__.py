@@ -206,3 +206,25 @@ def _ends(image: np.ndarray, frame: Frame, blend: Blend) -> Frame:
     # Smooth over 5 samples, then take the run through the middle.
     holds = np.convolve((vote >= 0).astype(np.float32), np.ones(5) / 5, mode="same") >= 0.5
     return run_through_middle(frame, t, holds)
+
+
+def place(image: np.ndarray, frame: Frame) -> TranslucentCandidate | None:
+    """The candidate on ``frame`` (its sides near the bar's) if a blend places it and it passes
+    the hard tests: for frames another detector proposes (kintsugi.detect.barnet)."""
+    return _candidate(image, frame, blend=None, grown=False)
+
+
+def blend_around(image: np.ndarray, frame: Frame) -> Bar | None:
+    """A translucent bar on ``frame`` (its corners on the outermost pixels' centres), with the
+    blend fitted round its perimeter, when that fit is a plausible bar (0.1 <= k <= 0.95): its
+    colour and opacity for un-blending."""
+    corners = frame.corners()
+    if touches_border(corners, image.shape[:2]):
+        return None
+    # Samples half a pixel past the corners' edges, which run through the outermost pixels' centres.
+    final = fit_blend(*perimeter_samples(image, frame, gap=GAP + 0.5))
+    if final is None or not (_FINAL_K_RANGE[0] <= final.k <= _FINAL_K_RANGE[1]):
+        return None
+    opacity = 1.0 - final.k
+    colour = np.clip(final.b / max(opacity, 1e-3), 0, 255)
+    return Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
