@@ -64,12 +64,15 @@ class ResBlock(nn.Module):
         return act(x + self.c2(act(self.c1(x))))
 
 
-class FillNet(nn.Module):
-    def __init__(self, cfg: NetConfig):
+class _UNet(nn.Module):
+    """The U-Net body FillNet and BarNet share: a stem at full scale, strided stages with
+    residual blocks down to 1/16, and a decoder that adds each skip back (features (B,w0,H,W))."""
+
+    def __init__(self, cfg: NetConfig, in_channels: int):
         super().__init__()
         self.cfg = cfg
         w = cfg.widths
-        self.stem = nn.Sequential(conv_bn(4, w[0]), nn.LeakyReLU(0.1), conv_bn(w[0], w[0]), nn.LeakyReLU(0.1))
+        self.stem = nn.Sequential(conv_bn(in_channels, w[0]), nn.LeakyReLU(0.1), conv_bn(w[0], w[0]), nn.LeakyReLU(0.1))
         self.down = nn.ModuleList()
         for i in range(1, len(w)):
             # Deeper scales get dilated blocks: a wide receptive field for large holes, cheaply.
@@ -77,14 +80,9 @@ class FillNet(nn.Module):
             self.down.append(nn.Sequential(conv_bn(w[i - 1], w[i], stride=2), nn.LeakyReLU(0.1), *blocks))
         self.proj = nn.ModuleList(nn.Conv2d(w[i], w[i - 1], 1) for i in range(len(w) - 1, 0, -1))
         self.fuse = nn.ModuleList(conv_bn(w[i - 1], w[i - 1]) for i in range(len(w) - 1, 0, -1))
-        self.head = nn.Conv2d(w[0], 3, 3, padding=1)
-        # Start close to the classical guess itself, but not at it: a zero head passes no
-        # gradient back to the rest of the network.
-        nn.init.normal_(self.head.weight, std=1e-3)
-        nn.init.zeros_(self.head.bias)
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = self.stem(torch.cat([image * 2.0 - 1.0, mask], 1))
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
         skips = [x]
         for stage in self.down:
             x = stage(x)
@@ -92,6 +90,20 @@ class FillNet(nn.Module):
         for proj, fuse, skip in zip(self.proj, self.fuse, reversed(skips[:-1])):
             x = F.interpolate(proj(x), scale_factor=2.0, mode="nearest") + skip
             x = act(fuse(x))
+        return x
+
+
+class FillNet(_UNet):
+    def __init__(self, cfg: NetConfig):
+        super().__init__(cfg, in_channels=4)
+        self.head = nn.Conv2d(cfg.widths[0], 3, 3, padding=1)
+        # Start close to the classical guess itself, but not at it: a zero head passes no
+        # gradient back to the rest of the network.
+        nn.init.normal_(self.head.weight, std=1e-3)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = self.features(torch.cat([image * 2.0 - 1.0, mask], 1))
         # A bounded correction: an unbounded one let a single bad step push outputs to 10x the
         # pixel range and the run never recovered (measured at step 250 of a probe).
         out = image + torch.tanh(self.head(x))
@@ -149,35 +161,18 @@ class PConvUNet(nn.Module):
         return image * valid + out * mask
 
 
-class BarNet(nn.Module):
+class BarNet(_UNet):
     """Censor-bar segmentation: image (B,3,H,W) in [0,1] → logits (B,2,H,W), channel 0 solid
-    bars, channel 1 translucent bars. The same U-Net body as FillNet without a mask input; its
-    1/16 scale with dilated blocks sees a 60 px bar and both of its sides at once."""
+    bars, channel 1 translucent bars. FillNet's body without a mask input; its 1/16 scale with
+    dilated blocks sees a 60 px bar and both of its sides at once."""
 
     def __init__(self, cfg: NetConfig):
-        super().__init__()
-        self.cfg = cfg
-        w = cfg.widths
-        self.stem = nn.Sequential(conv_bn(3, w[0]), nn.LeakyReLU(0.1), conv_bn(w[0], w[0]), nn.LeakyReLU(0.1))
-        self.down = nn.ModuleList()
-        for i in range(1, len(w)):
-            blocks = [ResBlock(w[i], dilation=1 if (i < 3 or j % 2 == 0) else 2) for j in range(cfg.res_blocks[i])]
-            self.down.append(nn.Sequential(conv_bn(w[i - 1], w[i], stride=2), nn.LeakyReLU(0.1), *blocks))
-        self.proj = nn.ModuleList(nn.Conv2d(w[i], w[i - 1], 1) for i in range(len(w) - 1, 0, -1))
-        self.fuse = nn.ModuleList(conv_bn(w[i - 1], w[i - 1]) for i in range(len(w) - 1, 0, -1))
-        self.head = nn.Conv2d(w[0], 2, 3, padding=1)
+        super().__init__(cfg, in_channels=3)
+        self.head = nn.Conv2d(cfg.widths[0], 2, 3, padding=1)
         nn.init.constant_(self.head.bias, -4.0)  # bars are rare: start near p = 0.02
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        x = self.stem(image * 2.0 - 1.0)
-        skips = [x]
-        for stage in self.down:
-            x = stage(x)
-            skips.append(x)
-        for proj, fuse, skip in zip(self.proj, self.fuse, reversed(skips[:-1])):
-            x = F.interpolate(proj(x), scale_factor=2.0, mode="nearest") + skip
-            x = act(fuse(x))
-        return self.head(x)
+        return self.head(self.features(image * 2.0 - 1.0))
 
 
 _ARCHS = {"fillnet": FillNet, "pconv": PConvUNet, "barnet": BarNet}
