@@ -230,3 +230,21 @@ def test_bar_network_trains_resumes_and_exports(tiny_cache, tmp_path):
     export.main([str(run / "ckpt.pt"), str(onnx_path)])
     meta = json.loads(onnx_path.with_suffix(".json").read_text())
     assert meta["arch"] == "barnet" and meta["step"] == 3 and meta["parity_max_abs"] <= export.PARITY_TOL
+
+
+@pytest.mark.parametrize("hw", [(20, 30), (70, 50)])
+def test_bar_crop_keeps_image_and_target_aligned(hw):
+    """Padded (smaller than the crop) or cut, a crop's target marks the same pixels as before."""
+    from kintsugi.training.bar_data import crop
+
+    image = np.full((*hw, 3), 200, np.uint8)
+    target = np.zeros((2, *hw), bool)
+    target[0, 5:12, 4:20] = True
+    image[target[0]] = (255, 0, 255)  # the only magenta pixels
+    seen = 0
+    for seed in range(8):
+        out, marks = crop(image, target, rng=np.random.default_rng(seed), size=40)
+        assert out.shape == (40, 40, 3) and marks.shape == (2, 40, 40) and not marks[1].any()
+        assert np.array_equal(marks[0], (out == (255, 0, 255)).all(axis=-1))
+        seen += marks[0].any()
+    assert seen >= 4  # most crops are centred near the bar

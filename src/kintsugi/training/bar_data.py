@@ -40,15 +40,16 @@ def scene(rgba: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     if 0.15 <= pick < 0.55 or pick >= 0.9:
         image, target[0], _ = draw_bars(image, rng, translucent=False, colour=ink)
     if pick >= 0.55:
-        image, translucent, _ = draw_bars(image, rng, translucent=True)
-        target[1] = translucent & ~target[0]
-        target[0] &= ~translucent  # a translucent bar drawn over a solid one covers it
+        image, target[1], _ = draw_bars(image, rng, translucent=True)
+        target[0] &= ~target[1]  # a translucent bar drawn over a solid one: labelled translucent
     if rng.random() < 0.5:
         image = jpeg_roundtrip(image, int(rng.integers(60, 96)))
     return image, target
 
 
-def crop(image: np.ndarray, target: np.ndarray, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+def crop(
+    image: np.ndarray, target: np.ndarray, *, rng: np.random.Generator, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """A size x size window, centred near a bar pixel 70% of the time; a smaller picture is
     padded with one flat colour (a letterbox border: not a bar)."""
     h, w = image.shape[:2]
@@ -85,5 +86,5 @@ def bar_batch(
         # The network sees the picture at NET_SCALE, as at run time; a target pixel is a bar
         # pixel when most of what it covers was.
         small = to_net_scale(target.transpose(1, 2, 0).astype(np.float32))  # h x w x 2
-        pairs.append(crop(to_net_scale(image), small.transpose(2, 0, 1) > 0.5, rng, size))
+        pairs.append(crop(to_net_scale(image), small.transpose(2, 0, 1) > 0.5, rng=rng, size=size))
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
