@@ -17,13 +17,12 @@ import numpy as np
 from kintsugi.detect import bar_score, translucent
 from kintsugi.detect import bars as solid
 from kintsugi.detect.rects import Bar, Frame, box_of, duplicate, snap_ends, snap_sides
-from kintsugi.methods.model import session, weights_path
+from kintsugi.methods.model import MULTIPLE, session, weights_path
 
 NET_SCALE = 0.5
 # (px off each long side, px off each end) of a blob's frame, tried for a translucent bar: a
 # frame whose ends start past the bar's is carried further past them by the blend's end search.
 _SHRINKS = tuple((w, w + e) for w in (-1.5, 0.0, 1.0, 2.0, 3.0, 4.0) for e in (1.0, 5.0))
-_MULTIPLE = 16
 _MIN_HALF_LENGTH = 6.0
 
 
@@ -43,7 +42,7 @@ def bar_probabilities(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     small = to_net_scale(image)
     sh, sw = small.shape[:2]
-    ph, pw = -sh % _MULTIPLE, -sw % _MULTIPLE
+    ph, pw = -sh % MULTIPLE, -sw % MULTIPLE
     padded = np.pad(small, ((0, ph), (0, pw), (0, 0)), mode="edge") if ph or pw else small
     x = padded.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
     prob = session("barnet").run(None, {"image": x})[0][0, :, :sh, :sw]

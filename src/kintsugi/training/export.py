@@ -48,53 +48,47 @@ class Probabilities(nn.Module):
         return torch.sigmoid(self.net(image))
 
 
-def export_barnet(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) -> None:
+def _to_onnx(graph: nn.Module, path: Path, *, inputs: dict[str, torch.Tensor], output: str) -> None:
+    """Export ``graph`` called on ``inputs`` (in order), every input and the output with
+    dynamic height and width."""
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        Probabilities(net).eval(),
-        (torch.rand(1, 3, *probe_hw),),
+        graph.eval(),
+        tuple(inputs.values()),
         str(path),
-        input_names=["image"],
-        output_names=["probability"],
-        dynamic_axes={"image": {2: "height", 3: "width"}, "probability": {2: "height", 3: "width"}},
+        input_names=list(inputs),
+        output_names=[output],
+        dynamic_axes={name: {2: "height", 3: "width"} for name in [*inputs, output]},
         opset_version=17,
         dynamo=False,
     )
+
+
+def _difference(sess, graph: nn.Module, inputs: dict[str, torch.Tensor]) -> float:
+    """Max |onnx - torch| of one call."""
+    with torch.no_grad():
+        ref = graph.eval()(*inputs.values()).numpy()
+    got = sess.run(None, {name: t.numpy() for name, t in inputs.items()})[0]
+    return float(np.abs(got - ref).max())
+
+
+def export_barnet(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) -> None:
+    _to_onnx(Probabilities(net), path, inputs={"image": torch.rand(1, 3, *probe_hw)}, output="probability")
 
 
 def parity_barnet(net: nn.Module, path: Path, *, sizes: tuple[tuple[int, int], ...] = ((64, 96), (128, 80))) -> float:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(0)
-    worst = 0.0
-    for h, w in sizes:
-        image = torch.rand(1, 3, h, w, generator=gen)
-        with torch.no_grad():
-            ref = Probabilities(net).eval()(image).numpy()
-        worst = max(worst, float(np.abs(sess.run(None, {"image": image.numpy()})[0] - ref).max()))
-    return worst
+    inputs = ({"image": torch.rand(1, 3, h, w, generator=gen)} for h, w in sizes)
+    return max(_difference(sess, Probabilities(net), one) for one in inputs)
 
 
 def export(net: nn.Module, path: Path, *, probe_hw: tuple[int, int] = (64, 96)) -> None:
-    net = Clamped(net).eval()
     h, w = probe_hw
     image = torch.rand(1, 3, h, w)
     mask = torch.zeros(1, 1, h, w)
     mask[..., h // 4 : h // 2, w // 4 : w // 2] = 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        net,
-        (image, mask),
-        str(path),
-        input_names=["image", "mask"],
-        output_names=["output"],
-        dynamic_axes={
-            "image": {2: "height", 3: "width"},
-            "mask": {2: "height", 3: "width"},
-            "output": {2: "height", 3: "width"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
+    _to_onnx(Clamped(net), path, inputs={"image": image, "mask": mask}, output="output")
 
 
 def parity(net: nn.Module, path: Path, *, sizes: tuple[tuple[int, int], ...] = ((64, 96), (128, 80))) -> float:
@@ -105,10 +99,7 @@ def parity(net: nn.Module, path: Path, *, sizes: tuple[tuple[int, int], ...] = (
     for h, w in sizes:
         image = torch.rand(1, 3, h, w, generator=gen)
         mask = (torch.rand(1, 1, h, w, generator=gen) > 0.7).float()
-        with torch.no_grad():
-            ref = Clamped(net).eval()(image, mask).numpy()
-        got = sess.run(None, {"image": image.numpy(), "mask": mask.numpy()})[0]
-        worst = max(worst, float(np.abs(got - ref).max()))
+        worst = max(worst, _difference(sess, Clamped(net), {"image": image, "mask": mask}))
     return worst
 
 

@@ -32,6 +32,11 @@ class NetConfig:
     widths: tuple[int, ...] = (16, 32, 64, 96, 128)  # per scale 1, 1/2, 1/4, 1/8, 1/16
     res_blocks: tuple[int, ...] = (0, 1, 1, 3, 3)  # residual blocks per encoder scale
 
+    @classmethod
+    def from_dict(cls, d: dict) -> NetConfig:
+        """From a checkpoint's config (JSON-like: tuples stored as lists)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
     @property
     def multiple(self) -> int:
         return 2 ** (len(self.widths) - 1)

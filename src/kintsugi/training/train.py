@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -66,16 +68,16 @@ def to_tensors(
 class BatchStream(torch.utils.data.IterableDataset):
     """Endless training batches (numpy) built in DataLoader worker processes, each worker with
     its own random stream: on a GPU machine, building batches (Telea pre-fill included) on one
-    core would leave the GPU idle."""
+    core would leave the GPU idle. ``make(rng)`` builds one batch."""
 
-    def __init__(self, images: list[np.ndarray], cfg: TrainConfig, *, step: int) -> None:
-        self.images, self.cfg, self.step = images, cfg, step
+    def __init__(self, make: Callable[[np.random.Generator], tuple], *, seed: int, step: int) -> None:
+        self.make, self.seed, self.step = make, seed, step
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.cfg.seed, self.step, info.id if info else 0])
+        rng = np.random.default_rng([self.seed, self.step, info.id if info else 0])
         while True:
-            yield _batch(self.images, rng, self.cfg)
+            yield self.make(rng)
 
 
 def _batch(images: list[np.ndarray], rng: np.random.Generator, cfg: TrainConfig):
@@ -90,15 +92,15 @@ def _batch(images: list[np.ndarray], rng: np.random.Generator, cfg: TrainConfig)
     )
 
 
-def batches(images: list[np.ndarray], cfg: TrainConfig, *, step: int, workers: int):
-    """Training batches forever: built in this process (workers=0, the CPU default: two cores
-    have none to spare), or by ``workers`` processes."""
+def batches(make: Callable[[np.random.Generator], tuple], *, seed: int, step: int, workers: int):
+    """Batches of ``make(rng)`` forever: built in this process (workers=0, the CPU default: two
+    cores have none to spare), or by ``workers`` processes."""
     if workers == 0:
-        rng = np.random.default_rng([cfg.seed, step])  # a resumed run draws fresh batches
+        rng = np.random.default_rng([seed, step])  # a resumed run draws fresh batches
         while True:
-            yield _batch(images, rng, cfg)
+            yield make(rng)
     loader = torch.utils.data.DataLoader(
-        BatchStream(images, cfg, step=step),
+        BatchStream(make, seed=seed, step=step),
         batch_size=None,
         num_workers=workers,
         prefetch_factor=4,
@@ -125,8 +127,7 @@ def baseline(batch: tuple[np.ndarray, np.ndarray, np.ndarray], task: str) -> tup
 
 
 def config_from_dict(d: dict) -> TrainConfig:
-    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("net").items()})
-    return TrainConfig(net=net, **d)
+    return TrainConfig(net=NetConfig.from_dict(d.pop("net")), **d)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"config {json.dumps(asdict(cfg))}; device {device}, {args.workers} batch workers")
     print(f"resume at step {step}, {elapsed / 60:.1f} min so far; baselines {baselines}", flush=True)
 
-    stream = batches(train_images, cfg, step=step, workers=args.workers)
+    stream = batches(functools.partial(_batch, train_images, cfg=cfg), seed=cfg.seed, step=step, workers=args.workers)
     # bf16 autocast on a GPU (the loss and the optimiser stay float32); plain float32 on CPU.
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     t_start, t_last = time.time(), time.time()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import math
 import time
@@ -29,6 +30,7 @@ from kintsugi.training import checkpoint
 from kintsugi.training.bar_data import bar_batch
 from kintsugi.training.data import load_cache
 from kintsugi.training.model import NetConfig, build
+from kintsugi.training.train import batches
 
 
 def _net() -> NetConfig:
@@ -52,8 +54,7 @@ class BarTrainConfig:
 
 
 def config_from_dict(d: dict) -> BarTrainConfig:
-    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("net").items()})
-    return BarTrainConfig(net=net, **d)
+    return BarTrainConfig(net=NetConfig.from_dict(d.pop("net")), **d)
 
 
 def lr_at(cfg: BarTrainConfig, step: int) -> float:
@@ -96,29 +97,6 @@ def evaluate(net: torch.nn.Module, val: tuple[torch.Tensor, torch.Tensor]) -> di
     out["false_clean"] = (false & clean).sum().item() / max(clean.sum().item(), 1)
     net.train()
     return out
-
-
-class _Stream(torch.utils.data.IterableDataset):
-    """Endless batches built in DataLoader worker processes, each with its own random stream
-    (a GPU machine: one core building samples would leave the GPU idle)."""
-
-    def __init__(self, images: list[np.ndarray], cfg: BarTrainConfig, *, step: int) -> None:
-        self.images, self.cfg, self.step = images, cfg, step
-
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.cfg.seed, self.step, info.id if info else 0])
-        while True:
-            yield bar_batch(self.images, rng, batch=self.cfg.batch, size=self.cfg.size)
-
-
-def _batches(images: list[np.ndarray], cfg: BarTrainConfig, *, step: int, workers: int):
-    if workers == 0:
-        rng = np.random.default_rng([cfg.seed, step])  # a resumed run draws fresh samples
-        while True:
-            yield bar_batch(images, rng, batch=cfg.batch, size=cfg.size)
-    stream = _Stream(images, cfg, step=step)
-    yield from torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers, prefetch_factor=4)
 
 
 def _config(args: argparse.Namespace, path: Path) -> tuple[BarTrainConfig, dict | None]:
@@ -176,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     # bf16 autocast on a GPU (the loss and the optimiser stay float32); plain float32 on CPU.
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     print(f"config {json.dumps(asdict(cfg))}; device {device}, {args.workers} sample workers", flush=True)
-    stream = _batches(images, cfg, step=step, workers=args.workers)
+    make = functools.partial(bar_batch, images, batch=cfg.batch, size=cfg.size)
+    stream = batches(make, seed=cfg.seed, step=step, workers=args.workers)
     start = time.time()
     log = (args.out / "log.jsonl").open("a")
     while time.time() - start < args.minutes * 60 and not (args.max_steps and step >= args.max_steps):

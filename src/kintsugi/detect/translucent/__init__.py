@@ -181,10 +181,7 @@ def _candidate(image: np.ndarray, frame: Frame, *, blend: Blend | None, grown: b
         ],
         np.float64,
     )
-    opacity = 1.0 - final.k
-    colour = np.clip(final.b / max(opacity, 1e-3), 0, 255)
-    bar = Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
-    return TranslucentCandidate(bar, features)
+    return TranslucentCandidate(_bar(corners, final, image.shape[:2]), features)
 
 
 def _ends(image: np.ndarray, frame: Frame, blend: Blend) -> Frame:
@@ -225,6 +222,11 @@ def blend_around(image: np.ndarray, frame: Frame) -> Bar | None:
     final = fit_blend(*perimeter_samples(image, frame, gap=GAP + 0.5))
     if final is None or not (_FINAL_K_RANGE[0] <= final.k <= _FINAL_K_RANGE[1]):
         return None
-    opacity = 1.0 - final.k
-    colour = np.clip(final.b / max(opacity, 1e-3), 0, 255)
-    return Bar("translucent", corners, box_of(corners, image.shape[:2]), tuple(float(c) for c in colour), opacity)
+    return _bar(corners, final, image.shape[:2])
+
+
+def _bar(corners: np.ndarray, blend: Blend, shape: tuple[int, int]) -> Bar:
+    """The translucent bar over ``corners`` with the colour and opacity of ``blend``."""
+    opacity = 1.0 - blend.k
+    colour = np.clip(blend.b / max(opacity, 1e-3), 0, 255)
+    return Bar("translucent", corners, box_of(corners, shape), tuple(float(c) for c in colour), opacity)
